@@ -1,0 +1,28 @@
+"""``rrin models``: the shipped models and their scores."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("models", help="list the shipped models", description="List the shipped models with their scores.")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..model import list_models
+    from ..model.checkpoint import read_metadata
+
+    models = list_models()
+    if not models:
+        print("no shipped models are installed; use --model PATH with a weights file")
+        return 0
+    for model in models:
+        config = read_metadata(model.path).get("config", {})
+        default = f" (default on {', '.join(model.default_for)})" if model.default_for else ""
+        print(f"{model.name}{default}: {model.description}")
+        print(f"    file {model.path.name}, base width {config.get('base_width', '?')}")
+        for clip, row in model.scores.items():
+            print(f"    {clip}: {row}")
+    return 0

@@ -1,0 +1,7 @@
+"""Running a trained model: the Interpolator API, devices, explanation pictures."""
+
+from .device import resolve_device, resolve_precision
+from .explain import flow_to_color, write_explanation
+from .interpolator import Interpolator, check_time
+
+__all__ = ["Interpolator", "check_time", "flow_to_color", "resolve_device", "resolve_precision", "write_explanation"]

@@ -1,0 +1,175 @@
+"""The high-level inference API: :class:`Interpolator`."""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence, Union
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..io.images import Image
+from ..model.registry import load_model
+from ..model.rrin import RRIN, RRINOutput, _pad_to_multiple, crop_output
+from ..model.warp import backward_warp
+from .device import autocast, resolve_device, resolve_precision
+
+__all__ = ["Interpolator", "check_time"]
+
+ArrayOrTensor = Union[np.ndarray, torch.Tensor]
+
+
+def check_time(t: float) -> float:
+    """``t`` as a float strictly inside (0, 1), or :class:`InputError`."""
+    t = float(t)
+    if not 0.0 < t < 1.0:
+        raise InputError(f"time step t must be strictly between 0 and 1, got {t:g}")
+    return t
+
+
+class Interpolator:
+    """Interpolates frames between two images with an RRIN model.
+
+    Args:
+        model: a shipped model's name, a path to a weights file, an :class:`RRIN`
+            instance, or ``None`` for the default shipped model of the device.
+        device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``…
+        precision: ``"auto"`` (fp16 on CUDA, fp32 on CPU), ``"fp32"``, ``"fp16"``, ``"bf16"``.
+
+    Example::
+
+        interp = Interpolator()                      # default shipped weights
+        middle = interp.interpolate(frame0, frame1)  # (H, W, 3) uint8 → (H, W, 3) uint8
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike | RRIN | None = None,
+        device: str | torch.device = "auto",
+        precision: str = "auto",
+    ) -> None:
+        self.device = resolve_device(device)
+        self.dtype = resolve_precision(precision, self.device)
+        if isinstance(model, RRIN):
+            self.model = model.to(self.device).eval()
+        else:
+            self.model = load_model(model, self.device)
+
+    @torch.inference_mode()
+    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float]) -> list[RRINOutput]:
+        """The full network outputs for several time steps of one batch of pairs.
+
+        The flows F0→1 and F1→0 do not depend on t and are computed once for all ``times``.
+
+        Args:
+            img0, img1: (B, 3, H, W) float tensors in [0, 1], RGB, any size.
+            times: time steps in (0, 1); 0 is ``img0``, 1 is ``img1``.
+
+        Returns:
+            One :class:`RRINOutput` per time step, tensors (B, C, H, W) float32 on the
+            interpolator's device.
+        """
+        times = [check_time(t) for t in times]
+        height, width = img0.shape[-2:]
+        multiple = self.model.config.size_multiple
+        img0 = _pad_to_multiple(img0.to(self.device, torch.float32), multiple)
+        img1 = _pad_to_multiple(img1.to(self.device, torch.float32), multiple)
+        outputs = []
+        with autocast(self.device, self.dtype):
+            flows = self.model.estimate_flows(img0, img1)
+            for t in times:
+                output = self.model.synthesize(img0, img1, flows, t)
+                output = crop_output(output, height, width)
+                outputs.append(type(output)(**{k: v.float() for k, v in vars(output).items()}))
+        return outputs
+
+    def interpolate(self, img0: ArrayOrTensor, img1: ArrayOrTensor, t: float = 0.5) -> ArrayOrTensor:
+        """The frame at time ``t`` between two images, in the type they came in.
+
+        Accepts numpy arrays (H, W, 3) RGB of uint8, uint16 or float in [0, 1] (returned
+        in the same dtype), or tensors (3, H, W) / (B, 3, H, W) float in [0, 1].
+        """
+        return self.interpolate_many(img0, img1, [t])[0]
+
+    def interpolate_many(self, img0: ArrayOrTensor, img1: ArrayOrTensor, times: Sequence[float]) -> list[ArrayOrTensor]:
+        """Frames at several time steps (flows computed once), as :meth:`interpolate`."""
+        tensor0, restore = _to_batch(img0)
+        tensor1, _ = _to_batch(img1)
+        if tensor0.shape != tensor1.shape:
+            raise InputError(f"the two images differ in size: {_describe(img0)} vs {_describe(img1)}")
+        return [restore(output.img_t) for output in self.run(tensor0, tensor1, times)]
+
+    def interpolate_images(self, img0: Image, img1: Image, times: Sequence[float]) -> list[tuple[Image, RRINOutput]]:
+        """Interpolate decoded :class:`Image` s; alpha follows the motion of the colours.
+
+        The alpha channel (if either image has one) is warped by the same flows and blended
+        with the same weight maps as the colours, so transparency moves with the content.
+        """
+        if img0.size != img1.size:
+            raise InputError(f"the two images differ in size: {img0.size[1]}x{img0.size[0]} vs {img1.size[1]}x{img1.size[0]}")
+        rgb0 = _from_hwc(img0.rgb)
+        rgb1 = _from_hwc(img1.rgb)
+        results = []
+        for t, output in zip(times, self.run(rgb0, rgb1, times)):
+            alpha = None
+            if img0.alpha is not None or img1.alpha is not None:
+                alpha = _interpolate_alpha(img0, img1, output, t, self.model.config.legacy_warp)
+            frame = Image(
+                rgb=output.img_t[0].permute(1, 2, 0).cpu().numpy(),
+                alpha=alpha,
+                bit_depth=max(img0.bit_depth, img1.bit_depth),
+                grayscale=img0.grayscale and img1.grayscale,
+            )
+            results.append((frame, output))
+        return results
+
+
+def _interpolate_alpha(img0: Image, img1: Image, output: RRINOutput, t: float, legacy: bool) -> np.ndarray:
+    device = output.img_t.device
+    ones = np.ones(img0.size, dtype=np.float32)
+    alpha0 = torch.from_numpy(img0.alpha if img0.alpha is not None else ones)[None, None].to(device)
+    alpha1 = torch.from_numpy(img1.alpha if img1.alpha is not None else ones)[None, None].to(device)
+    warped0 = backward_warp(alpha0, output.flow_t0, legacy)
+    warped1 = backward_warp(alpha1, output.flow_t1, legacy)
+    weight0 = (1 - t) * output.mask[:, 0:1]
+    weight1 = t * output.mask[:, 1:2]
+    alpha_t = (weight0 * warped0 + weight1 * warped1) / (weight0 + weight1 + 1e-8)
+    return alpha_t[0, 0].clamp(0, 1).cpu().numpy()
+
+
+def _describe(image: ArrayOrTensor) -> str:
+    return "x".join(str(s) for s in image.shape)
+
+
+def _from_hwc(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).permute(2, 0, 1)[None]
+
+
+def _to_batch(image: ArrayOrTensor):
+    """A (B, 3, H, W) float tensor in [0, 1] and a function turning results back."""
+    if isinstance(image, torch.Tensor):
+        if image.dim() == 3:
+            return image[None].float(), lambda out: out[0]
+        if image.dim() == 4:
+            return image.float(), lambda out: out
+        raise InputError(f"expected a (3, H, W) or (B, 3, H, W) tensor, got shape {tuple(image.shape)}")
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+        raise InputError("expected an (H, W, 3) RGB numpy array or a tensor")
+    dtype = image.dtype
+    if dtype == np.uint8:
+        scale = 255.0
+    elif dtype == np.uint16:
+        scale = 65535.0
+    elif np.issubdtype(dtype, np.floating):
+        scale = 1.0
+    else:
+        raise InputError(f"unsupported image dtype {dtype}")
+
+    def restore(out: torch.Tensor) -> np.ndarray:
+        array = out[0].permute(1, 2, 0).cpu().numpy()
+        if scale == 1.0:
+            return array.astype(dtype)
+        return np.clip(np.rint(array * scale), 0, scale).astype(dtype)
+
+    return _from_hwc(image.astype(np.float32) / scale), restore

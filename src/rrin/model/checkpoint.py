@@ -1,0 +1,210 @@
+"""Reading and writing RRIN weights in every format we meet.
+
+Formats, told apart by content, never by trusting a pickle:
+
+* **rrin** (ours): safetensors, our parameter names, the :class:`RRINConfig` as JSON in the
+  metadata under ``"config"``. Written by :func:`save_weights`.
+* **original**: the authors' release, a plain state dict saved by ``torch.save`` with the
+  U-Nets named ``Flow_L``, ``refine_flow``, ``Mask``, ``final``. Trained with a legacy warp,
+  so its config gets ``legacy_warp=True``.
+* **fork**: the RRIN fork that added training, ``{"model", "optim", "epoch"}`` with the flow
+  U-Net named ``Flow``. Legacy warp too.
+* **training checkpoint** (ours): ``{"model", "ema", "config", ...}`` as written by
+  ``rrin train``, our parameter names.
+
+``torch.load`` always runs with ``weights_only=True``: loading never unpickles code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ..errors import CheckpointError, ConfigError
+from ..io.atomic import atomic_path
+from .config import RRINConfig
+from .rrin import RRIN
+
+__all__ = ["load_checkpoint", "load_state_dict", "save_weights", "FORMAT_NAME"]
+
+FORMAT_NAME = "rrin"
+
+#: Original module names → ours.
+_FOREIGN_PREFIXES = {
+    "Flow_L.": "flow_unet.",
+    "Flow.": "flow_unet.",
+    "refine_flow.": "flow_residue_unet.",
+    "Mask.": "mask_unet.",
+    "final.": "image_residue_unet.",
+}
+
+StateDict = dict[str, torch.Tensor]
+
+
+def save_weights(
+    model: RRIN,
+    path: str | os.PathLike,
+    *,
+    half: bool = True,
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``model``'s weights as safetensors with its config in the metadata (atomically).
+
+    Args:
+        half: store float16 (half the size; the model computes in float32 after loading).
+        metadata: extra string fields kept in the header (e.g. training step, data).
+    """
+    dtype = torch.float16 if half else torch.float32
+    tensors = {name: value.detach().to("cpu", dtype).contiguous() for name, value in model.state_dict().items()}
+    header = {"format": FORMAT_NAME, "config": model.config.to_json(), **dict(metadata or {})}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=header)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike, *, ema: bool = True) -> tuple[RRINConfig, StateDict]:
+    """Read any supported weights file into a config and a state dict in our naming.
+
+    Args:
+        ema: for a training checkpoint, take the exponential moving average weights when
+            present (``False``: the raw ones).
+
+    Raises:
+        CheckpointError: the file is missing, corrupt, or not RRIN weights.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if zipfile.is_zipfile(path) or head[:2] == b"\x80\x02":
+        return _load_torch(path, ema)
+    return _load_safetensors(path)
+
+
+def _load_safetensors(path: Path) -> tuple[RRINConfig, StateDict]:
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a weights file (neither safetensors nor a PyTorch checkpoint): {exc}") from None
+    tensors = {name: value.float() for name, value in tensors.items()}
+    if "config" in metadata:
+        try:
+            config = RRINConfig.from_json(metadata["config"])
+        except ConfigError as exc:
+            raise CheckpointError(f"{path}: {exc}") from None
+        return config, tensors
+    state = _to_our_names(tensors, path)
+    return infer_config(state, path, legacy_warp=_is_foreign(tensors)), state
+
+
+def _load_torch(path: Path, ema: bool) -> tuple[RRINConfig, StateDict]:
+    try:
+        payload = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or unsafe files
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {first_line}") from None
+    if not isinstance(payload, Mapping):
+        raise CheckpointError(f"{path} holds a {type(payload).__name__}, not a state dict")
+
+    config_values = payload.get("config")
+    if "model" in payload and isinstance(payload["model"], Mapping):
+        raw = payload["ema"] if ema and isinstance(payload.get("ema"), Mapping) else payload["model"]
+    else:
+        raw = payload
+    tensors = {name: value for name, value in raw.items() if isinstance(value, torch.Tensor)}
+    state = {name: value.float() for name, value in _to_our_names(tensors, path).items()}
+    if isinstance(config_values, Mapping):
+        model_values = config_values.get("model", config_values)
+        try:
+            return RRINConfig.from_dict(model_values), state
+        except (ConfigError, TypeError) as exc:
+            raise CheckpointError(f"{path}: {exc}") from None
+    return infer_config(state, path, legacy_warp=_is_foreign(tensors)), state
+
+
+def _strip_wrappers(name: str) -> str:
+    for wrapper in ("module.", "_orig_mod."):
+        while name.startswith(wrapper):
+            name = name[len(wrapper):]
+    return name
+
+
+def _is_foreign(tensors: Mapping[str, torch.Tensor]) -> bool:
+    return any(_strip_wrappers(name).startswith(tuple(_FOREIGN_PREFIXES)) for name in tensors)
+
+
+def _to_our_names(tensors: Mapping[str, torch.Tensor], path: Path) -> StateDict:
+    state: StateDict = {}
+    for name, value in tensors.items():
+        name = _strip_wrappers(name)
+        for foreign, ours in _FOREIGN_PREFIXES.items():
+            if name.startswith(foreign):
+                name = ours + name[len(foreign):]
+                break
+        state[name] = value
+    if not any(name.startswith("flow_unet.") for name in state):
+        raise CheckpointError(f"{path} does not hold RRIN weights (no flow U-Net parameters found)")
+    return state
+
+
+def _count_levels(state: Mapping[str, torch.Tensor], unet: str) -> int:
+    return sum(1 for name in state if name.startswith(f"{unet}.down_path.") and name.endswith(".block.0.weight"))
+
+
+def infer_config(state: Mapping[str, torch.Tensor], path: Path | str = "weights", legacy_warp: bool = False) -> RRINConfig:
+    """The config that fits a state dict's shapes (for files that carry no config)."""
+    try:
+        base_width = int(state["flow_unet.down_path.0.block.0.weight"].shape[0])
+    except KeyError:
+        raise CheckpointError(f"{path} does not hold RRIN weights (flow U-Net's first layer missing)") from None
+    return RRINConfig(
+        base_width=base_width,
+        flow_depth=_count_levels(state, "flow_unet"),
+        depth=_count_levels(state, "mask_unet"),
+        legacy_warp=legacy_warp,
+    )
+
+
+def load_state_dict(model: RRIN, state: Mapping[str, torch.Tensor], source: Any = "weights") -> None:
+    """Load ``state`` into ``model`` strictly, explaining any mismatch in one line."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(name for name in set(expected) & set(state) if expected[name].shape != state[name].shape)
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    if wrong:
+        name = wrong[0]
+        problems.append(f"{len(wrong)} of another shape (e.g. {name}: {tuple(state[name].shape)} vs {tuple(expected[name].shape)})")
+    if problems:
+        raise CheckpointError(f"{source} does not fit this RRIN architecture: parameters " + "; ".join(problems))
+    model.load_state_dict(state, strict=True)
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The metadata header of one of our safetensors files (config decoded), or ``{}``."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = dict(handle.metadata() or {})
+    except (SafetensorError, OSError):
+        return {}
+    if "config" in metadata:
+        metadata["config"] = json.loads(metadata["config"])
+    return metadata

@@ -1,0 +1,193 @@
+"""RRIN: Video Frame Interpolation via Residue Refinement (Li, Yuan, Wang, ICASSP 2020).
+
+Four U-Nets:
+
+1. ``flow_unet`` on cat(I0, I1) → bidirectional flows ``flow_01`` (F0→1) and ``flow_10``.
+2. Intermediate flows by the quadratic approximation, for any ``t`` in (0, 1)::
+
+       flow_t0 = -(1 - t) t flow_01 + t² flow_10
+       flow_t1 = (1 - t)² flow_01 - t (1 - t) flow_10
+
+3. ``flow_residue_unet`` on cat(flow_t0, flow_t1, I0, I1) → a residue added to both.
+4. Backward warping of I0 by ``flow_t0`` and of I1 by ``flow_t1``.
+5. ``mask_unet`` on cat(flows, I0, I1, warped frames) → sigmoid weight maps ``mask``;
+   the blend is ``((1-t) m0 w0 + t m1 w1) / ((1-t) m0 + t m1)``.
+6. ``image_residue_unet`` on cat(I0, I1, blend) → a residue added to the blend, clamped.
+
+The model only predicts: it returns an :class:`RRINOutput` and computes no loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import RRINConfig
+from .unet import UNet
+from .warp import backward_warp
+
+__all__ = ["RRIN", "RRINOutput", "Flows", "TimeLike"]
+
+#: A time step: a float for the whole batch, or a tensor of shape (B,) with one per sample.
+TimeLike = Union[float, torch.Tensor]
+
+_EPS = 1e-8
+
+
+@dataclass
+class Flows:
+    """Bidirectional flows between the two inputs, (B, 2, H, W) float, in pixels.
+
+    ``flow_01[:, 0]`` is the horizontal displacement from frame 0 to frame 1, ``[:, 1]``
+    the vertical one. They do not depend on ``t``: compute them once per pair.
+    """
+
+    flow_01: torch.Tensor
+    flow_10: torch.Tensor
+
+
+@dataclass
+class RRINOutput:
+    """Everything the network computed for one time step; all (B, C, H, W) float tensors.
+
+    Attributes:
+        img_t: the interpolated frame, (B, 3, H, W) in [0, 1].
+        flow_01, flow_10: bidirectional flows (B, 2, H, W), pixels.
+        flow_t0, flow_t1: refined flows from time t to frames 0 and 1 (B, 2, H, W).
+        img0_warped, img1_warped: the inputs warped to time t (B, 3, H, W).
+        mask: sigmoid weight maps (B, 2, H, W) in (0, 1), before the (1-t, t) weighting.
+        blend: the normalised weighted blend of the warped frames (B, 3, H, W).
+        residue: the image-residue U-Net's output added to ``blend`` (B, 3, H, W).
+    """
+
+    img_t: torch.Tensor
+    flow_01: torch.Tensor
+    flow_10: torch.Tensor
+    flow_t0: torch.Tensor
+    flow_t1: torch.Tensor
+    img0_warped: torch.Tensor
+    img1_warped: torch.Tensor
+    mask: torch.Tensor
+    blend: torch.Tensor
+    residue: torch.Tensor
+
+
+def _time_tensor(t: TimeLike, reference: torch.Tensor) -> torch.Tensor:
+    """``t`` as a (B, 1, 1, 1) tensor matching ``reference``'s batch, device and dtype."""
+    batch = reference.shape[0]
+    t = torch.as_tensor(t, dtype=reference.dtype, device=reference.device)
+    if t.dim() == 0:
+        t = t.expand(batch)
+    return t.reshape(-1, 1, 1, 1).expand(batch, 1, 1, 1)
+
+
+def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    height, width = x.shape[-2:]
+    pad_h = (-height) % multiple
+    pad_w = (-width) % multiple
+    if pad_h == 0 and pad_w == 0:
+        return x
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+
+
+class RRIN(nn.Module):
+    """The RRIN network. Device-agnostic: move it with ``.to(device)`` like any module.
+
+    Inputs are (B, 3, H, W) float tensors in [0, 1] (RGB). H and W may be anything: the
+    frames are padded (replicate) to a multiple of ``config.size_multiple`` and every
+    output is cropped back to (H, W).
+    """
+
+    def __init__(self, config: RRINConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or RRINConfig()
+        width, slope = self.config.base_width, self.config.negative_slope
+        self.flow_unet = UNet(6, 4, self.config.flow_depth, width, slope)
+        self.flow_residue_unet = UNet(10, 4, self.config.depth, width, slope)
+        self.mask_unet = UNet(16, 2, self.config.depth, width, slope)
+        self.image_residue_unet = UNet(9, 3, self.config.depth, width, slope)
+
+    def zero_init_residues(self) -> None:
+        """Zero the last layers of all four U-Nets.
+
+        An untrained network then predicts zero flow, equal weight maps (sigmoid(0) = 0.5),
+        no residue, and therefore exactly the t-weighted blend ``(1-t) I0 + t I1``:
+        training starts at frame blending and only improves on it.
+        """
+        for unet in (self.flow_unet, self.flow_residue_unet, self.mask_unet, self.image_residue_unet):
+            nn.init.zeros_(unet.last.weight)
+            nn.init.zeros_(unet.last.bias)
+
+    def estimate_flows(self, img0: torch.Tensor, img1: torch.Tensor) -> Flows:
+        """Bidirectional flows for padded inputs (H, W multiples of ``size_multiple``)."""
+        flows = self.flow_unet(torch.cat((img0, img1), dim=1))
+        return Flows(flow_01=flows[:, 0:2], flow_10=flows[:, 2:4])
+
+    def synthesize(self, img0: torch.Tensor, img1: torch.Tensor, flows: Flows, t: TimeLike) -> RRINOutput:
+        """The frame at ``t`` from padded inputs and their flows (steps 2–6 above).
+
+        ``flows`` may have been computed once for several time steps; ``img0``, ``img1``
+        and the flows must share the batch size of ``t`` when it is a tensor.
+        """
+        t = _time_tensor(t, img0)
+        flow_01, flow_10 = flows.flow_01, flows.flow_10
+        flow_t0 = -(1 - t) * t * flow_01 + t * t * flow_10
+        flow_t1 = (1 - t) * (1 - t) * flow_01 - t * (1 - t) * flow_10
+
+        frames = torch.cat((img0, img1), dim=1)
+        flow_residue = self.flow_residue_unet(torch.cat((flow_t0, flow_t1, frames), dim=1))
+        flow_t0 = flow_t0 + flow_residue[:, 0:2]
+        flow_t1 = flow_t1 + flow_residue[:, 2:4]
+
+        legacy = self.config.legacy_warp
+        img0_warped = backward_warp(img0, flow_t0, legacy)
+        img1_warped = backward_warp(img1, flow_t1, legacy)
+
+        mask_input = torch.cat((flow_t0, flow_t1, frames, img0_warped, img1_warped), dim=1)
+        mask = torch.sigmoid(self.mask_unet(mask_input))
+        weight0 = (1 - t) * mask[:, 0:1]
+        weight1 = t * mask[:, 1:2]
+        blend = (weight0 * img0_warped + weight1 * img1_warped) / (weight0 + weight1 + _EPS)
+
+        residue = self.image_residue_unet(torch.cat((frames, blend), dim=1))
+        img_t = (blend + residue).clamp(0, 1)
+        return RRINOutput(
+            img_t=img_t,
+            flow_01=flow_01,
+            flow_10=flow_10,
+            flow_t0=flow_t0,
+            flow_t1=flow_t1,
+            img0_warped=img0_warped,
+            img1_warped=img1_warped,
+            mask=mask,
+            blend=blend,
+            residue=residue,
+        )
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: TimeLike = 0.5) -> RRINOutput:
+        """Interpolate the frame at time ``t`` between ``img0`` (t=0) and ``img1`` (t=1).
+
+        Args:
+            img0, img1: (B, 3, H, W) float tensors in [0, 1], RGB, any H and W.
+            t: a float in (0, 1), or a (B,) tensor with one time step per sample.
+
+        Returns:
+            An :class:`RRINOutput` whose tensors are all cropped to (H, W).
+        """
+        height, width = img0.shape[-2:]
+        multiple = self.config.size_multiple
+        img0_p = _pad_to_multiple(img0, multiple)
+        img1_p = _pad_to_multiple(img1, multiple)
+        output = self.synthesize(img0_p, img1_p, self.estimate_flows(img0_p, img1_p), t)
+        if img0_p.shape[-2:] != (height, width):
+            output = crop_output(output, height, width)
+        return output
+
+
+def crop_output(output: RRINOutput, height: int, width: int) -> RRINOutput:
+    """Crop every tensor of ``output`` to its top-left (height, width)."""
+    return RRINOutput(**{name: value[..., :height, :width] for name, value in vars(output).items()})
