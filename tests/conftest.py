@@ -54,6 +54,16 @@ def original_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rrin_cache_dir(tmp_path_factory) -> Path:
+    """Exported graphs and compiled kernels go to a temporary folder, not ~/.cache/rrin."""
+    folder = tmp_path_factory.mktemp("rrin-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RRIN_CACHE_DIR", str(folder))
+    yield folder
+    patch.undo()
+
+
 def make_tiny_model(seed: int = 0, config: RRINConfig = TINY) -> RRIN:
     torch.manual_seed(seed)
     return RRIN(config).eval()

@@ -9,7 +9,8 @@ from conftest import make_tiny_model, moving_square
 
 @pytest.fixture(scope="module")
 def interp():
-    return Interpolator(make_tiny_model(), device="cpu")
+    # The eager backend: these tests look inside the PyTorch model (flow U-Net calls).
+    return Interpolator(make_tiny_model(), device="cpu", backend="eager")
 
 
 def test_numpy_uint8_in_uint8_out(interp):

@@ -6,12 +6,16 @@ import argparse
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--model``, ``--device`` and ``--precision``."""
+    """``--model``, ``--device``, ``--precision`` and ``--backend``."""
     parser.add_argument("--model", "-m", default=None, metavar="NAME|PATH",
                         help="shipped model name (see 'rrin models') or weights file; default: the device's default model")
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"),
                         help="numeric precision (default: fp16 on CUDA, fp32 on CPU)")
+    parser.add_argument("--backend", default="auto",
+                        choices=("auto", "eager", "eager-nchw", "compile", "onnxruntime", "openvino"),
+                        help="inference engine (default auto: on CPU openvino, else onnxruntime when installed, "
+                             "else eager; eager on GPU); see docs/speed.md")
 
 
 def time_step(text: str) -> float:

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"output {path} would overwrite an input image")
         check_writable(path, args.overwrite)
     img0, img1 = read_image(args.img0), read_image(args.img1)
-    interpolator = Interpolator(args.model, device=args.device, precision=args.precision)
+    interpolator = Interpolator(args.model, device=args.device, precision=args.precision, backend=args.backend)
     results = interpolator.interpolate_images(img0, img1, times)
     for path, (frame, _) in zip(outputs, results):
         write_image(path, frame)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence, Union
+from dataclasses import dataclass
+from typing import Any, Sequence, Union
 
 import numpy as np
 import torch
@@ -13,11 +14,28 @@ from ..io.images import Image
 from ..model.registry import load_model
 from ..model.rrin import RRIN, RRINOutput, _pad_to_multiple, crop_output
 from ..model.warp import backward_warp
-from .device import autocast, resolve_device, resolve_precision
+from .backends import Backend, select_backend
+from .device import resolve_device, resolve_precision
 
-__all__ = ["Interpolator", "check_time"]
+__all__ = ["Interpolator", "PreparedFrames", "check_time"]
 
 ArrayOrTensor = Union[np.ndarray, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class PreparedFrames:
+    """Frames made ready for the backend once, to be used in several pairs.
+
+    Attributes:
+        tensor: (B, 3, H', W') float32 in [0, 1] on the interpolator's device, padded
+            (edge replication) to multiples of the model's ``size_multiple``, in the
+            backend's memory layout (channels_last for the eager backend).
+        height, width: the size before padding; outputs are cropped back to it.
+    """
+
+    tensor: torch.Tensor
+    height: int
+    width: int
 
 
 def check_time(t: float) -> float:
@@ -36,11 +54,26 @@ class Interpolator:
             instance, or ``None`` for the default shipped model of the device.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``…
         precision: ``"auto"`` (fp16 on CUDA, fp32 on CPU), ``"fp32"``, ``"fp16"``, ``"bf16"``.
+        backend: ``"auto"`` (the fastest installed for the device, see
+            :mod:`rrin.inference.backends`), a backend name (``eager``, ``eager-nchw``,
+            ``compile``, ``onnxruntime``, ``openvino``) or a built
+            :class:`~rrin.inference.backends.Backend`.
+        max_batch: at most this many samples (pairs × time steps) per synthesis call
+            (default: 1 on CPU, 8 on GPU); the flows are computed once per pair regardless.
+        **backend_options: passed to the backend (``cache_root``, ``threads``, ``mode``…).
 
     Example::
 
         interp = Interpolator()                      # default shipped weights
         middle = interp.interpolate(frame0, frame1)  # (H, W, 3) uint8 → (H, W, 3) uint8
+
+    For a video, prepare each frame once and use it in both of its pairs::
+
+        prev = interp.prepare(frames[0])
+        for frame in frames[1:]:
+            cur = interp.prepare(frame)
+            outputs = interp.run(prev, cur, [0.5])
+            prev = cur
     """
 
     def __init__(
@@ -48,22 +81,55 @@ class Interpolator:
         model: str | os.PathLike | RRIN | None = None,
         device: str | torch.device = "auto",
         precision: str = "auto",
+        backend: str | Backend = "auto",
+        max_batch: int | None = None,
+        **backend_options: Any,
     ) -> None:
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
+        if isinstance(backend, Backend):
+            self.backend = backend
+            self.model = backend.model
+            return
         if isinstance(model, RRIN):
-            self.model = model.to(self.device).eval()
+            model = model.to(self.device).eval()
         else:
-            self.model = load_model(model, self.device)
+            model = load_model(model, self.device)
+        self.backend = select_backend(backend, model, self.device, self.dtype, max_batch=max_batch, **backend_options)
+        self.model = self.backend.model
 
-    @torch.inference_mode()
-    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float]) -> list[RRINOutput]:
-        """The full network outputs for several time steps of one batch of pairs.
-
-        The flows F0→1 and F1→0 do not depend on t and are computed once for all ``times``.
+    def prepare(self, frames: torch.Tensor | PreparedFrames) -> PreparedFrames:
+        """Pad, move and lay out frames once, for use in several calls to :meth:`run`.
 
         Args:
-            img0, img1: (B, 3, H, W) float tensors in [0, 1], RGB, any size.
+            frames: (B, 3, H, W) or (3, H, W) float tensor in [0, 1], RGB, any size (an
+                already prepared value is returned as is).
+        """
+        if isinstance(frames, PreparedFrames):
+            return frames
+        if frames.dim() == 3:
+            frames = frames[None]
+        if frames.dim() != 4 or frames.shape[1] != 3:
+            raise InputError(f"expected (B, 3, H, W) frames, got shape {tuple(frames.shape)}")
+        height, width = frames.shape[-2:]
+        padded = _pad_to_multiple(frames.to(self.device, torch.float32), self.model.config.size_multiple)
+        return PreparedFrames(self.backend.prepare(padded), int(height), int(width))
+
+    @torch.inference_mode()
+    def run(
+        self,
+        img0: torch.Tensor | PreparedFrames,
+        img1: torch.Tensor | PreparedFrames,
+        times: Sequence[float],
+    ) -> list[RRINOutput]:
+        """The full network outputs for several time steps of one batch of pairs.
+
+        The flows F0→1 and F1→0 do not depend on t and are computed once for all ``times``;
+        the time steps go through the synthesis U-Nets in batches of ``max_batch``.
+
+        Args:
+            img0, img1: (B, 3, H, W) float tensors in [0, 1], RGB, any size, or frames
+                from :meth:`prepare` (not padded, converted or moved again).
             times: time steps in (0, 1); 0 is ``img0``, 1 is ``img1``.
 
         Returns:
@@ -71,17 +137,12 @@ class Interpolator:
             interpolator's device.
         """
         times = [check_time(t) for t in times]
-        height, width = img0.shape[-2:]
-        multiple = self.model.config.size_multiple
-        img0 = _pad_to_multiple(img0.to(self.device, torch.float32), multiple)
-        img1 = _pad_to_multiple(img1.to(self.device, torch.float32), multiple)
-        outputs = []
-        with autocast(self.device, self.dtype):
-            flows = self.model.estimate_flows(img0, img1)
-            for t in times:
-                output = self.model.synthesize(img0, img1, flows, t)
-                output = crop_output(output, height, width)
-                outputs.append(type(output)(**{k: v.float() for k, v in vars(output).items()}))
+        img0, img1 = self.prepare(img0), self.prepare(img1)
+        if img0.tensor.shape != img1.tensor.shape or (img0.height, img0.width) != (img1.height, img1.width):
+            raise InputError(f"the two inputs differ in size: {_describe(img0.tensor)} vs {_describe(img1.tensor)}")
+        outputs = self.backend.run(img0.tensor, img1.tensor, times)
+        if img0.tensor.shape[-2:] != (img0.height, img0.width):
+            outputs = [crop_output(output, img0.height, img0.width) for output in outputs]
         return outputs
 
     def interpolate(self, img0: ArrayOrTensor, img1: ArrayOrTensor, t: float = 0.5) -> ArrayOrTensor:

@@ -1,0 +1,88 @@
+"""Inference backends: the same network run by PyTorch, Inductor, ONNX Runtime or OpenVINO.
+
+=============  =====================================================  ==========================
+name           what runs                                              needs
+=============  =====================================================  ==========================
+eager          PyTorch, channels_last, autocast for fp16/bf16          nothing
+eager-nchw     PyTorch in the default NCHW layout (the reference)      nothing
+compile        ``torch.compile`` (Inductor), persistent kernel cache   a C++ compiler (CPU)
+onnxruntime    the exported ONNX graphs in ONNX Runtime                ``pip install 'rrin[onnx]'``
+openvino       the exported ONNX graphs compiled by OpenVINO (CPU)     ``pip install 'rrin[openvino]'``
+=============  =====================================================  ==========================
+
+``auto`` is a fixed rule backed by ``benchmarks/speed.py`` (see ``docs/speed.md``): on CPU
+in float32, OpenVINO if installed, else ONNX Runtime if installed, else eager
+(channels_last); on GPU, or in fp16/bf16, eager (channels_last, autocast). Optional
+packages are imported only when their backend is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from typing import Any
+
+import torch
+
+from ...errors import InputError
+from ...model.rrin import RRIN
+from .base import Backend
+
+__all__ = ["BACKENDS", "Backend", "available_backends", "resolve_backend_name", "select_backend"]
+
+#: Every backend name ``--backend`` accepts, besides ``auto``.
+BACKENDS = ("eager", "eager-nchw", "compile", "onnxruntime", "openvino")
+
+_NEEDS = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def available_backends(device: torch.device) -> list[str]:
+    """The backends that can run on ``device`` with the packages installed here."""
+    names = [name for name in BACKENDS if name not in _NEEDS or _installed(_NEEDS[name])]
+    if device.type != "cpu":
+        names = [name for name in names if name != "openvino"]
+    return names
+
+
+def resolve_backend_name(name: str, device: torch.device, dtype: torch.dtype = torch.float32) -> str:
+    """The backend ``auto`` stands for on ``device`` at ``dtype``; other names are checked."""
+    if name == "auto":
+        if device.type == "cpu" and dtype == torch.float32:
+            for candidate in ("openvino", "onnxruntime"):
+                if _installed(_NEEDS[candidate]):
+                    return candidate
+        return "eager"
+    if name not in BACKENDS:
+        raise InputError(f"unknown backend {name!r}; use auto or one of {', '.join(BACKENDS)}")
+    if name == "openvino" and device.type != "cpu":
+        raise InputError("the openvino backend runs on the CPU only (use --device cpu)")
+    return name
+
+
+def select_backend(name: str, model: RRIN, device: torch.device, dtype: torch.dtype = torch.float32, **options: Any) -> Backend:
+    """Build backend ``name`` (or the ``auto`` choice) around ``model`` on ``device``.
+
+    ``options`` go to the backend's constructor (``max_batch``, ``channels_last``,
+    ``cache_root``, ``threads``, ``mode``… see each class); options the chosen backend
+    does not take are ignored, so one set of options serves every backend. A backend whose
+    package is missing raises :class:`InputError` naming the extra to install.
+    """
+    name = resolve_backend_name(name, device, dtype)
+    if name in ("eager", "eager-nchw"):
+        from .eager import EagerBackend as cls
+
+        options.setdefault("channels_last", name == "eager")
+    elif name == "compile":
+        from .compiled import CompiledBackend as cls
+    elif name == "onnxruntime":
+        from .onnx import OnnxRuntimeBackend as cls
+    else:
+        from .openvino import OpenVINOBackend as cls
+    accepted = inspect.signature(cls.__init__).parameters
+    backend: Backend = cls(model, device, dtype, **{key: value for key, value in options.items() if key in accepted})
+    backend.name = name
+    return backend

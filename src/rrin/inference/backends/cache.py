@@ -1,0 +1,33 @@
+"""Where backends keep what they build once (exported graphs, compiled kernels)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+
+from ...model.rrin import RRIN
+
+__all__ = ["cache_dir", "model_fingerprint"]
+
+
+def cache_dir(kind: str, root: str | os.PathLike | None = None) -> Path:
+    """``root/kind``, by default under ``$RRIN_CACHE_DIR`` or ``$XDG_CACHE_HOME/rrin``
+    (``~/.cache/rrin``); created if missing."""
+    if root is None:
+        root = os.environ.get("RRIN_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rrin"
+    folder = Path(root) / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def model_fingerprint(model: RRIN) -> str:
+    """A short hash of the configuration, the weights and the torch version."""
+    digest = hashlib.sha256(model.config.to_json().encode())
+    digest.update(torch.__version__.encode())
+    for name, value in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]

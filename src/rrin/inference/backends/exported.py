@@ -1,0 +1,94 @@
+"""Shared machinery of the backends that run the exported ONNX graphs."""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ...export import SYNTH_OUTPUTS, export_onnx
+from ...model.rrin import RRIN, RRINOutput
+from .base import Backend, time_batches
+from .cache import cache_dir, model_fingerprint
+
+__all__ = ["ExportedBackend", "exported_graphs"]
+
+
+def exported_graphs(model: RRIN, cache_root: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """The ``flows`` and ``synthesize`` ONNX files of ``model``, exported once and cached.
+
+    Files are named after :func:`model_fingerprint`, so other weights or another torch
+    version export anew. Each export is checked against PyTorch (1e-3) before it is kept.
+    """
+    folder = cache_dir("onnx", cache_root)
+    fingerprint = model_fingerprint(model)
+    paths = []
+    for graph in ("flows", "synthesize"):
+        path = folder / f"{fingerprint}-{graph}.onnx"
+        if not path.is_file():
+            export_onnx(model, path, graph=graph, check=True, overwrite=True)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+class ExportedBackend(Backend):
+    """Runs the exported graphs: flows once per pair, then the time steps in batches.
+
+    Subclasses load the two graphs and implement :meth:`_flows` and :meth:`_synthesize`
+    on numpy arrays. Computation is float32 whatever ``dtype`` says; inputs and outputs
+    are torch tensors on ``device``.
+    """
+
+    def __init__(
+        self,
+        model: RRIN,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+        *,
+        max_batch: int | None = None,
+        cache_root: str | os.PathLike | None = None,
+        threads: int | None = None,
+    ) -> None:
+        super().__init__(model, device, torch.float32)
+        self.max_batch = max_batch if max_batch is not None else 1
+        self.threads = threads or torch.get_num_threads()
+        self.flows_path, self.synthesize_path = exported_graphs(model, cache_root)
+
+    @abstractmethod
+    def _flows(self, img0: np.ndarray, img1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(flow_01, flow_10) for padded (B, 3, H, W) float32 arrays."""
+
+    @abstractmethod
+    def _synthesize(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
+        """The ``synthesize`` graph's outputs (:data:`SYNTH_OUTPUTS` order) for ``feeds``."""
+
+    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float]) -> list[RRINOutput]:
+        batch = img0.shape[0]
+        array0 = img0.detach().cpu().float().contiguous().numpy()
+        array1 = img1.detach().cpu().float().contiguous().numpy()
+        flow_01, flow_10 = self._flows(array0, array1)
+        flow_01_t = torch.from_numpy(np.asarray(flow_01)).to(self.device)
+        flow_10_t = torch.from_numpy(np.asarray(flow_10)).to(self.device)
+        outputs = []
+        for group in time_batches(times, batch, self.max_batch):
+            count = len(group)
+            tile = (lambda a: a) if count == 1 else (lambda a: np.concatenate([a] * count))
+            feeds = {
+                "img0": tile(array0),
+                "img1": tile(array1),
+                "flow_01": tile(flow_01),
+                "flow_10": tile(flow_10),
+                "t": np.repeat(np.asarray(group, dtype=np.float32), batch),
+            }
+            results = [torch.from_numpy(np.asarray(r)).to(self.device) for r in self._synthesize(feeds)]
+            for k in range(count):
+                fields = {name: value[k * batch:(k + 1) * batch] for name, value in zip(SYNTH_OUTPUTS, results)}
+                outputs.append(RRINOutput(flow_01=flow_01_t, flow_10=flow_10_t, **fields))
+        return outputs
+
+    def describe(self) -> str:
+        return f"{self.name} (fp32, {self.threads} threads, max_batch {self.max_batch})"

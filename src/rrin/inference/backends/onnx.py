@@ -1,0 +1,51 @@
+"""ONNX Runtime backend (optional: ``pip install 'rrin[onnx]'``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ...export import require
+from ...model.rrin import RRIN
+from .exported import ExportedBackend
+
+__all__ = ["OnnxRuntimeBackend"]
+
+
+class OnnxRuntimeBackend(ExportedBackend):
+    """The exported graphs run by ONNX Runtime (CUDA provider when ``device`` is CUDA and
+    ``onnxruntime-gpu`` provides it, else CPU), ``threads`` intra-op threads."""
+
+    name = "onnxruntime"
+
+    def __init__(
+        self,
+        model: RRIN,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+        *,
+        max_batch: int | None = None,
+        cache_root: str | os.PathLike | None = None,
+        threads: int | None = None,
+    ) -> None:
+        ort = require("onnxruntime", "onnx")
+        super().__init__(model, device, dtype, max_batch=max_batch, cache_root=cache_root, threads=threads)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if device.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))
+        self._flows_session = ort.InferenceSession(str(self.flows_path), options, providers=providers)
+        self._synth_session = ort.InferenceSession(str(self.synthesize_path), options, providers=providers)
+
+    def _flows(self, img0: np.ndarray, img1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        flow_01, flow_10 = self._flows_session.run(None, {"img0": img0, "img1": img1})
+        return flow_01, flow_10
+
+    def _synthesize(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
+        return self._synth_session.run(None, feeds)

@@ -1,0 +1,77 @@
+"""OpenVINO backend (optional: ``pip install 'rrin[openvino]'``), CPU only."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ...export import require
+from ...model.rrin import RRIN
+from .exported import ExportedBackend
+
+__all__ = ["OpenVINOBackend"]
+
+
+class OpenVINOBackend(ExportedBackend):
+    """The exported graphs compiled by OpenVINO for the CPU, in float32 (``INFERENCE_PRECISION_HINT``
+    f32, so results match PyTorch), latency mode with ``threads`` threads.
+
+    Graphs are compiled for each input shape (static shapes run faster than dynamic ones);
+    the ``shape_cache`` most recent shapes are kept compiled.
+    """
+
+    name = "openvino"
+
+    def __init__(
+        self,
+        model: RRIN,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+        *,
+        max_batch: int | None = None,
+        cache_root: str | os.PathLike | None = None,
+        threads: int | None = None,
+        shape_cache: int = 2,
+    ) -> None:
+        self._ov = require("openvino", "openvino")
+        super().__init__(model, device, dtype, max_batch=max_batch, cache_root=cache_root, threads=threads)
+        self._core = self._ov.Core()
+        self._models = {"flows": self._core.read_model(str(self.flows_path)),
+                        "synthesize": self._core.read_model(str(self.synthesize_path))}
+        self._compiled: OrderedDict[tuple, object] = OrderedDict()
+        self._shape_cache = max(1, shape_cache)
+
+    def _request(self, graph: str, feeds: dict[str, np.ndarray]):
+        key = (graph,) + tuple(feeds[name].shape for name in sorted(feeds))
+        if key in self._compiled:
+            self._compiled.move_to_end(key)
+            return self._compiled[key]
+        model = self._models[graph].clone()
+        model.reshape({name: self._ov.PartialShape(list(value.shape)) for name, value in feeds.items()})
+        config = {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": self.threads,
+            "INFERENCE_PRECISION_HINT": "f32",
+        }
+        request = self._core.compile_model(model, "CPU", config).create_infer_request()
+        self._compiled[key] = request
+        while len(self._compiled) > 2 * self._shape_cache:
+            self._compiled.popitem(last=False)
+        return request
+
+    def _infer(self, graph: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        request = self._request(graph, feeds)
+        results = request.infer(feeds)
+        # Copy: the request reuses its output buffers on the next call.
+        return [np.array(results[output]) for output in request.model_outputs]
+
+    def _flows(self, img0: np.ndarray, img1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        flow_01, flow_10 = self._infer("flows", {"img0": img0, "img1": img1})
+        return flow_01, flow_10
+
+    def _synthesize(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
+        return self._infer("synthesize", feeds)
