@@ -3,8 +3,8 @@
 =============  =====================================================  ==========================
 name           what runs                                              needs
 =============  =====================================================  ==========================
-eager          PyTorch, channels_last, autocast for fp16/bf16          nothing
-eager-nchw     PyTorch in the default NCHW layout (the reference)      nothing
+eager          PyTorch, channels_last, kept memory, autocast           nothing
+eager-nchw     plain PyTorch, NCHW (the reference)                     nothing
 compile        ``torch.compile`` (Inductor), persistent kernel cache   a C++ compiler (CPU)
 onnxruntime    the exported ONNX graphs in ONNX Runtime                ``pip install 'rrin[onnx]'``
 openvino       the exported ONNX graphs compiled by OpenVINO (CPU)     ``pip install 'rrin[openvino]'``
@@ -63,6 +63,16 @@ def resolve_backend_name(name: str, device: torch.device, dtype: torch.dtype = t
     return name
 
 
+def _accepted_options(cls: type) -> set[str]:
+    """Keyword options of ``cls`` and of the classes its constructor passes ``**options`` to."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            parameters = inspect.signature(vars(klass)["__init__"]).parameters.values()
+            names |= {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names
+
+
 def select_backend(name: str, model: RRIN, device: torch.device, dtype: torch.dtype = torch.float32, **options: Any) -> Backend:
     """Build backend ``name`` (or the ``auto`` choice) around ``model`` on ``device``.
 
@@ -76,13 +86,14 @@ def select_backend(name: str, model: RRIN, device: torch.device, dtype: torch.dt
         from .eager import EagerBackend as cls
 
         options.setdefault("channels_last", name == "eager")
+        options.setdefault("keep_memory", None if name == "eager" else False)  # eager-nchw: the plain reference
     elif name == "compile":
         from .compiled import CompiledBackend as cls
     elif name == "onnxruntime":
         from .onnx import OnnxRuntimeBackend as cls
     else:
         from .openvino import OpenVINOBackend as cls
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = _accepted_options(cls)
     backend: Backend = cls(model, device, dtype, **{key: value for key, value in options.items() if key in accepted})
     backend.name = name
     return backend

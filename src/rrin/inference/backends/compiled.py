@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 
@@ -20,7 +21,8 @@ class CompiledBackend(EagerBackend):
     generated kernels go to Inductor's cache, which this backend points at
     ``~/.cache/rrin/inductor`` unless ``TORCHINDUCTOR_CACHE_DIR`` is already set, so later
     processes pay much less. ``mode`` is passed to :func:`torch.compile` (e.g.
-    ``"max-autotune"`` or ``"reduce-overhead"`` for CUDA graphs on GPU).
+    ``"max-autotune"`` or ``"reduce-overhead"`` for CUDA graphs on GPU); ``options`` are
+    :class:`EagerBackend`'s.
     """
 
     name = "compile"
@@ -31,16 +33,28 @@ class CompiledBackend(EagerBackend):
         device: torch.device,
         dtype: torch.dtype = torch.float32,
         *,
-        channels_last: bool = True,
-        max_batch: int | None = None,
         mode: str | None = None,
         cache_root: str | os.PathLike | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(model, device, dtype, channels_last=channels_last, max_batch=max_batch)
+        super().__init__(model, device, dtype, **options)
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir("inductor", cache_root)))
         self.mode = mode
-        self._estimate_flows = torch.compile(self.model.estimate_flows, mode=mode, dynamic=False)
-        self._synthesize = torch.compile(self.model.synthesize, mode=mode, dynamic=False)
+        flows = torch.compile(self.model.estimate_flows, mode=mode, dynamic=False)
+        synthesize = torch.compile(self.model.synthesize, mode=mode, dynamic=False)
+        if mode and "reduce-overhead" in mode:
+            # CUDA graphs reuse their output buffers on the next replay: copy them out.
+            flows, synthesize = _copied(flows), _copied(synthesize)
+        self._estimate_flows, self._synthesize = flows, synthesize
 
     def describe(self) -> str:
         return super().describe().replace("eager", "compile", 1) + (f", mode {self.mode}" if self.mode else "")
+
+
+def _copied(function):
+    def call(*args, **kwargs):
+        torch.compiler.cudagraph_mark_step_begin()
+        result = function(*args, **kwargs)
+        return type(result)(**{name: value.clone() for name, value in vars(result).items()})
+
+    return call

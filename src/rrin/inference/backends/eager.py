@@ -9,6 +9,7 @@ import torch
 from ...model.rrin import RRIN, Flows, RRINOutput
 from ..device import autocast
 from .base import Backend, split_outputs, time_batches
+from .memory import keep_freed_memory
 
 __all__ = ["EagerBackend"]
 
@@ -24,6 +25,10 @@ class EagerBackend(Backend):
         max_batch: at most this many samples (pairs × time steps) go through the
             synthesis U-Nets at once; ``None`` is the device's default: 8 on GPU, where
             batching time steps pays, and 1 on CPU, where it only costs memory.
+        keep_memory: on CPU (Linux), have glibc keep freed activation memory for the next
+            frame instead of page-faulting it in again (:mod:`.memory`); about a quarter
+            faster at 720p, but the process keeps its peak memory and the setting applies
+            to the whole process. ``None``: on for CPU devices.
     """
 
     name = "eager"
@@ -36,8 +41,12 @@ class EagerBackend(Backend):
         *,
         channels_last: bool = True,
         max_batch: int | None = None,
+        keep_memory: bool | None = None,
     ) -> None:
         super().__init__(model, device, dtype)
+        self.keep_memory = device.type == "cpu" if keep_memory is None else keep_memory
+        if self.keep_memory and device.type == "cpu":
+            self.keep_memory = keep_freed_memory()
         self.channels_last = channels_last
         self.max_batch = max_batch if max_batch is not None else (1 if device.type == "cpu" else 8)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -65,7 +74,8 @@ class EagerBackend(Backend):
 
     def describe(self) -> str:
         layout = "channels_last" if self.channels_last else "NCHW"
-        return f"{self.name} ({layout}, {str(self.dtype).removeprefix('torch.')}, max_batch {self.max_batch})"
+        memory = ", keep_memory" if self.keep_memory else ""
+        return f"{self.name} ({layout}, {str(self.dtype).removeprefix('torch.')}, max_batch {self.max_batch}{memory})"
 
 
 def _as_float32(output: RRINOutput) -> RRINOutput:

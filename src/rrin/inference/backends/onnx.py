@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -17,7 +16,8 @@ __all__ = ["OnnxRuntimeBackend"]
 
 class OnnxRuntimeBackend(ExportedBackend):
     """The exported graphs run by ONNX Runtime (CUDA provider when ``device`` is CUDA and
-    ``onnxruntime-gpu`` provides it, else CPU), ``threads`` intra-op threads."""
+    ``onnxruntime-gpu`` provides it, else CPU), ``threads`` intra-op threads; ``options``
+    are :class:`ExportedBackend`'s."""
 
     name = "onnxruntime"
 
@@ -26,13 +26,10 @@ class OnnxRuntimeBackend(ExportedBackend):
         model: RRIN,
         device: torch.device,
         dtype: torch.dtype = torch.float32,
-        *,
-        max_batch: int | None = None,
-        cache_root: str | os.PathLike | None = None,
-        threads: int | None = None,
+        **options: Any,
     ) -> None:
         ort = require("onnxruntime", "onnx")
-        super().__init__(model, device, dtype, max_batch=max_batch, cache_root=cache_root, threads=threads)
+        super().__init__(model, device, dtype, **options)
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1

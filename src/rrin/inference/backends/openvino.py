@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -21,7 +20,8 @@ class OpenVINOBackend(ExportedBackend):
     f32, so results match PyTorch), latency mode with ``threads`` threads.
 
     Graphs are compiled for each input shape (static shapes run faster than dynamic ones);
-    the ``shape_cache`` most recent shapes are kept compiled.
+    the ``shape_cache`` most recent shapes are kept compiled. ``options`` are
+    :class:`ExportedBackend`'s.
     """
 
     name = "openvino"
@@ -32,13 +32,11 @@ class OpenVINOBackend(ExportedBackend):
         device: torch.device,
         dtype: torch.dtype = torch.float32,
         *,
-        max_batch: int | None = None,
-        cache_root: str | os.PathLike | None = None,
-        threads: int | None = None,
         shape_cache: int = 2,
+        **options: Any,
     ) -> None:
         self._ov = require("openvino", "openvino")
-        super().__init__(model, device, dtype, max_batch=max_batch, cache_root=cache_root, threads=threads)
+        super().__init__(model, device, dtype, **options)
         self._core = self._ov.Core()
         self._models = {"flows": self._core.read_model(str(self.flows_path)),
                         "synthesize": self._core.read_model(str(self.synthesize_path))}
