@@ -19,7 +19,8 @@ def register(subparsers) -> None:
     parser.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
     parser.add_argument("--config", "-c", type=Path, default=None,
                         help="config file (default with --resume: the run folder's config.toml)")
-    parser.add_argument("--run", "-o", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
+    parser.add_argument("--run", "--run-dir", "-o", dest="run", type=Path, required=True,
+                        help="run folder (checkpoints, logs, samples); under torchrun write --run-dir or -o")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run from its last checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     parser.add_argument("--max-minutes", type=float, default=None,

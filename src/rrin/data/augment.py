@@ -109,6 +109,7 @@ def augment(sample: Sample, options, rng: np.random.Generator) -> Sample:
         sample = reverse(sample)
     if options.channels and draws[3] < 0.5:
         sample = permute_channels(sample, order)
-    if options.rot90 and draws[4] < 0.5:
+    square = sample.frames[0].shape[0] == sample.frames[0].shape[1]
+    if options.rot90 and square and draws[4] < 0.5:  # square only: batch shapes stay equal
         sample = rot90(sample, k)
     return sample

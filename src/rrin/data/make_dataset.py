@@ -16,7 +16,7 @@ segment is validation; clips crossing a segment boundary are dropped, so no fram
 both splits.
 
 Resumable: the manifest is rewritten after every finished source; a rerun with
-``resume=True`` skips finished sources. An existing dataset is never replaced unless
+``resume=True`` and the same inputs and options skips finished sources. An existing dataset is never replaced unless
 ``overwrite=True``.
 """
 
@@ -209,6 +209,7 @@ def make_dataset(
         "cut_threshold": options.cut_threshold, "min_motion": options.min_motion,
         "val_fraction": options.val_fraction, "segment_frames": options.segment_frames,
         "max_clips": options.max_clips, "flow": options.flow,
+        "inputs": [str(p) for p in sources],
     }
     manifest = {"format": FORMAT, "version": 1, **settings, "sources": {}, "clips": []}
     if out.exists() and any(out.iterdir()):

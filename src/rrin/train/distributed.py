@@ -76,3 +76,13 @@ def barrier(info: DistInfo) -> None:
 def shutdown(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def gather_float(value: float, info: DistInfo, device: torch.device) -> list[float]:
+    """``value`` from every rank, in rank order (a one-element list without torchrun)."""
+    if not info.enabled:
+        return [value]
+    mine = torch.tensor([value], dtype=torch.float64, device=device)
+    every = [torch.zeros_like(mine) for _ in range(info.world_size)]
+    dist.all_gather(every, mine)
+    return [float(v.item()) for v in every]

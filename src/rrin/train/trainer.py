@@ -20,13 +20,14 @@ from torch.utils.data import DataLoader
 
 from ..data.samples import TrainingSamples, ValidationSamples
 from ..data.sources import build_reader
-from ..errors import CheckpointError
+from ..errors import CheckpointError, InputError, RRINError
 from ..inference.device import autocast, resolve_device, resolve_precision
 from ..losses import TrainingLoss
 from ..model.checkpoint import load_checkpoint
 from ..model.rrin import RRIN
 from .config import TrainConfig, dump_toml, to_dict
-from .distributed import DistInfo, all_reduce_mean, barrier, broadcast_flag, init_distributed, rank_device, shutdown
+from .distributed import (DistInfo, all_reduce_mean, barrier, broadcast_flag, gather_float, init_distributed,
+                          rank_device, shutdown)
 from .logging import RunLogger
 from .rundir import last_checkpoint, prepare_run_dir, write_status
 from .sampler import StreamBatchSampler
@@ -78,6 +79,17 @@ def _loader(dataset, sampler, workers: int, device: torch.device) -> DataLoader:
                       persistent_workers=False)
 
 
+def _batches(loader: DataLoader):
+    """Iterate ``loader``; an input error raised in a worker keeps its one-line message."""
+    try:
+        yield from loader
+    except RRINError as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        message = lines[-1] if lines else type(exc).__name__
+        prefix = f"{type(exc).__module__}.{type(exc).__name__}: "
+        raise type(exc)(message.removeprefix(prefix).removeprefix(f"{type(exc).__name__}: ")) from None
+
+
 def train(
     config: TrainConfig,
     run_dir: str | Path,
@@ -100,17 +112,18 @@ def train(
     device = rank_device(device, info)
     if opts.threads > 0:
         torch.set_num_threads(opts.threads)
+    owned = {"run_dir": False}  # set once this process has claimed the run folder
     try:
-        return _train(config, run_dir, device, info, resume, overwrite, max_minutes, say)
-    except BaseException:
-        if info.is_main and run_dir.is_dir() and (run_dir / "status.json").is_file():
-            write_status(run_dir, "failed")
+        return _train(config, run_dir, device, info, resume, overwrite, max_minutes, say, owned)
+    except BaseException as exc:
+        if info.is_main and owned["run_dir"]:
+            write_status(run_dir, "failed", error=str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
         raise
     finally:
         shutdown(info)
 
 
-def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minutes, say) -> TrainResult:
+def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minutes, say, owned) -> TrainResult:
     opts = config.train
     dtype = resolve_precision(opts.precision, device)
     budget = (opts.max_minutes if max_minutes is None else max_minutes) * 60.0
@@ -123,6 +136,9 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     dataset = TrainingSamples(train_reader, config.augment, seed=opts.seed, multi_t=config.data.multi_t,
                               want_flow=criterion.wants_flow)
     val_set = ValidationSamples(val_reader, limit=config.data.val_samples, crop=config.data.val_crop)
+    if len(val_set) == 0:
+        raise InputError(f"{val_reader.name}: no validation samples")
+    dataset[(0, 0)], val_set[0]  # unreadable data fails here, before the run folder is touched
 
     model = _build_model(config, device)
     ema = EMA(model, opts.ema_decay)
@@ -134,6 +150,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     resuming = False
     if info.is_main:
         resuming = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
+        owned["run_dir"] = True
     barrier(info)
     if resume:
         payload = load_training_checkpoint(last_checkpoint(run_dir))
@@ -190,7 +207,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     window_start, window_samples, window_steps, window_loss, window_terms = time.monotonic(), 0, 0, 0.0, {}
     last_val, state = None, "finished"
     model.train()
-    for batch in loader:
+    for batch in _batches(loader):
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         lr = learning_rate(step, config.optim.lr, config.optim.warmup_steps, opts.steps, config.optim.min_lr_ratio)
         for group in optimizer.param_groups:
@@ -234,11 +251,14 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
         if broadcast_flag(out_of_time, info, device) and step < opts.steps:
             state = "stopped"
             break
+    # Every rank's weight checksum: DDP keeps them equal; the status file records them.
+    checksum = sum(float(p.detach().double().sum()) for p in model.parameters())
+    checksums = gather_float(checksum, info, device)
     if info.is_main:
         if state == "stopped" and (last_val is None or last_val["step"] != step):
             last_val = run_validation()
         save(f"step_{step:07d}" if state == "finished" else "")
-        write_status(run_dir, state, step=step, best_psnr=best, blend_psnr=baseline)
+        write_status(run_dir, state, step=step, best_psnr=best, blend_psnr=baseline, rank_checksums=checksums)
         say(f"{state} at step {step}; checkpoint {last_checkpoint(run_dir)}")
         logger.close()
     barrier(info)
