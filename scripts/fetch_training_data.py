@@ -105,8 +105,10 @@ def make_datasets(data: Path, video: Path) -> None:
         options = MakeDatasetOptions(clip_length=frames, stride=stride, size=(448, 256), flow=True,
                                      val_fraction=0.1, segment_frames=720)
         out = data / folder
-        resume = (out / "manifest.json").is_file()
-        make_dataset([video], out, options, resume=resume, progress=print)
+        if (out / "manifest.json").is_file():
+            print(f"{out} exists; delete it to cut it again")
+            continue
+        make_dataset([video], out, options, progress=print)
 
 
 def main() -> int:

@@ -179,3 +179,14 @@ def test_perceptual_loss_uses_supplied_weights(tmp_path):
     torch.save({"features.0.weight": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(CheckpointError, match="not VGG-16"):
         PerceptualLoss(tmp_path / "bad.pth")
+
+
+def test_yaml_config(tmp_path):
+    pytest.importorskip("yaml")
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  preset: rrin\noptim:\n  lr: 0.0005\ntrain:\n  steps: 7\n")
+    config = load_config(path, ["train.steps=9"])
+    assert (config.model.preset, config.optim.lr, config.train.steps) == ("rrin", 0.0005, 9)
+    path.write_text("optim:\n  lr: [1, 2]\n")
+    with pytest.raises(ConfigError, match="optim.lr must be float, got list"):
+        load_config(path)

@@ -24,8 +24,8 @@ def register(subparsers) -> None:
     parser.add_argument("--size", default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")
     parser.add_argument("--cut-threshold", type=float, default=0.12,
                         help="scene cut: mean abs difference of consecutive 64x36 grey thumbnails above this (default 0.12)")
-    parser.add_argument("--min-motion", type=float, default=0.01,
-                        help="near-static: first/last frame thumbnail difference below this (default 0.01)")
+    parser.add_argument("--min-motion", type=float, default=0.003,
+                        help="near-static: first/last frame thumbnail difference below this (default 0.003)")
     parser.add_argument("--val-fraction", type=float, default=0.1, help="share held out for validation (default 0.1)")
     parser.add_argument("--segment-frames", type=positive_int, default=600,
                         help="single video: split unit in frames (default 600)")
