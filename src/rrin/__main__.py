@@ -1,4 +1,4 @@
-"""``python -m rrin`` is the ``rrin`` command."""
+"""``python -m rrin``: the ``rrin`` command (also what ``torchrun -m rrin train …`` runs)."""
 
 import sys
 
