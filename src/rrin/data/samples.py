@@ -1,0 +1,85 @@
+"""Turn clips from any reader into training and validation samples (torch tensors).
+
+A sample is a dict: ``img0``, ``img_t``, ``img1`` (3, H, W) float32 in [0, 1] RGB, ``t``
+(float32 scalar: the time of ``img_t``, 0 = img0, 1 = img1) and, when flow is wanted,
+``flow`` (4, H, W) float32 = ``flow_01`` (u, v), ``flow_10`` (u, v) in pixels.
+
+Training samples are addressed by ``(index, position)``: ``position`` is the sample's place
+in the run's global sample stream and seeds its random choices (crop, flips, t), so a
+sample is the same whatever the worker, the rank or a resume.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .augment import Sample, augment, center_crop
+from .flow import bidirectional_flow
+
+__all__ = ["TrainingSamples", "ValidationSamples", "pick_frames", "to_tensors"]
+
+
+def pick_frames(frames: list[np.ndarray], reader, index: int, multi_t: bool, rng: np.random.Generator | None):
+    """([I0, I_t, I1], t) from a clip of 3 or 7 frames.
+
+    7 frames: t = k/6 with k drawn from 1..5 when ``multi_t`` and ``rng`` are given, else
+    the middle frame (t = 0.5). 3 frames: the reader's ``time_of(index)`` if it has one.
+    """
+    if len(frames) == 3:
+        t = reader.time_of(index) if hasattr(reader, "time_of") else 0.5
+        return frames, t
+    last = len(frames) - 1
+    k = int(rng.integers(1, last)) if (multi_t and rng is not None) else last // 2
+    return [frames[0], frames[k], frames[last]], k / last
+
+
+def to_tensors(sample: Sample, want_flow: bool) -> dict[str, torch.Tensor]:
+    def image(array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float().div_(255.0)
+
+    out = {"img0": image(sample.frames[0]), "img_t": image(sample.frames[1]), "img1": image(sample.frames[2]),
+           "t": torch.tensor(sample.t, dtype=torch.float32)}
+    if want_flow:
+        out["flow"] = torch.from_numpy(np.ascontiguousarray(sample.flow, dtype=np.float32))
+    return out
+
+
+class TrainingSamples(Dataset):
+    """Augmented samples of ``reader``; indexed by ``(index, position)`` pairs."""
+
+    def __init__(self, reader, augment_options, *, seed: int = 0, multi_t: bool = False, want_flow: bool = False) -> None:
+        self.reader, self.options = reader, augment_options
+        self.seed, self.multi_t, self.want_flow = seed, multi_t, want_flow
+
+    def __len__(self) -> int:
+        return len(self.reader)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, position = key
+        rng = np.random.default_rng([self.seed, position])
+        clip = self.reader.clip(index)
+        frames, t = pick_frames(clip.frames, self.reader, index, self.multi_t, rng)
+        flow = clip.flow
+        if self.want_flow and flow is None:
+            flow = bidirectional_flow(clip.frames[0], clip.frames[-1])
+        sample = augment(Sample(frames, t, flow if self.want_flow else None), self.options, rng)
+        return to_tensors(sample, self.want_flow)
+
+
+class ValidationSamples(Dataset):
+    """Up to ``limit`` evenly spaced clips of ``reader``, centre-cropped to ``crop`` (0: full)."""
+
+    def __init__(self, reader, *, limit: int = 64, crop: int = 0) -> None:
+        self.reader, self.crop = reader, crop
+        count = len(reader) if limit <= 0 else min(limit, len(reader))
+        self.indices = np.linspace(0, len(reader) - 1, count).round().astype(int).tolist() if count else []
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
+        index = self.indices[item]
+        frames, t = pick_frames(self.reader.clip(index).frames, self.reader, index, False, None)
+        return to_tensors(center_crop(Sample(frames, t), self.crop), False)

@@ -1,0 +1,192 @@
+"""The trainer: config checking, exact resume, wall-clock stop, bad inputs, export, losses."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rrin.cli import main
+from rrin.data.make_dataset import MakeDatasetOptions, make_dataset
+from rrin.errors import CheckpointError, ConfigError, InputError
+from rrin.losses import TrainingLoss, census, charbonnier, flow_supervision, laplacian_pyramid, l1
+from rrin.model import RRIN, load_checkpoint
+from rrin.train import load_config, train
+from rrin.train.config import LossSection, dump_toml, parse_override
+from test_train_data import pan, texture, write_video
+
+TINY_MODEL = ["model.base_width=4", "model.flow_depth=4", "model.depth=3"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("train_ds")
+    tex = texture(11, 64, 200)
+    video = write_video(folder / "clip.mp4", [pan(tex, i) for i in range(48)])
+    make_dataset([video], folder / "ds", MakeDatasetOptions(size=(40, 32), val_fraction=0.5, segment_frames=12, flow=True))
+    return folder / "ds"
+
+
+def tiny_config(dataset: Path, *extra: str):
+    overrides = [*TINY_MODEL, f"data.path={json.dumps(str(dataset))}", "data.val_samples=2", "augment.crop=24",
+                 "train.batch_size=2", "train.steps=6", "train.log_every=1", "train.val_every=3",
+                 "train.checkpoint_every=2", "train.threads=1", "init.zero_residues=true", "loss.census=0.1",
+                 "loss.flow=0.01", "optim.warmup_steps=2", "optim.lr=1e-3", *extra]
+    return load_config(None, overrides)
+
+
+def test_config_errors_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="unknown config key optim.lrate"):
+        load_config(None, ["optim.lrate=1"])
+    with pytest.raises(ConfigError, match="train.steps must be int, got str 'many'"):
+        load_config(None, ["train.steps=many"])
+    with pytest.raises(ConfigError, match=r"unknown config section \[trian\]"):
+        load_config(None, ["trian.steps=1"])
+    with pytest.raises(ConfigError, match="model.preset"):
+        load_config(None, ["model.preset=huge"])
+    path = tmp_path / "c.toml"
+    path.write_text('[data]\nkind = "manifest"\nval_samples = "ten"\n')
+    with pytest.raises(ConfigError, match="data.val_samples must be int"):
+        load_config(path)
+    path.write_text("[data\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+    assert parse_override("optim.lr=1e-4") == ("optim", "lr", 1e-4)
+    assert parse_override("data.path=/a/b") == ("data", "path", "/a/b")
+    config = load_config(None, ["model.preset=lite", "model.depth=3", 'init.from="w.safetensors"'])
+    assert config.model.build().to_dict() == {**RRIN().config.to_dict(), "base_width": 16, "depth": 3}
+    assert config.init.from_ == "w.safetensors"
+    assert "from = \"w.safetensors\"" in dump_toml({"init": {"from": "w.safetensors"}})
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_resume_continues_the_same_run(dataset, tmp_path):
+    config = tiny_config(dataset)
+    straight = train(config, tmp_path / "straight")
+    assert straight.state == "finished" and straight.step == 6
+    stopped = train(config, tmp_path / "resumed", max_minutes=1e-9)  # stops after the first step
+    assert stopped.state == "stopped" and stopped.step == 1
+    assert json.loads((tmp_path / "resumed" / "status.json").read_text())["state"] == "stopped"
+    resumed = train(config, tmp_path / "resumed", resume=True)
+    assert resumed.state == "finished" and resumed.step == 6
+    a = torch.load(tmp_path / "straight" / "checkpoints" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "resumed" / "checkpoints" / "last.pt", weights_only=True)
+    for key in ("model", "ema"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), (key, name)
+    for name, state in a["optimizer"]["state"].items():
+        assert torch.equal(state["exp_avg"], b["optimizer"]["state"][name]["exp_avg"])
+    losses_a = {row["step"]: row["loss"] for row in read_csv(tmp_path / "straight" / "train.csv")}
+    losses_b = {row["step"]: row["loss"] for row in read_csv(tmp_path / "resumed" / "train.csv")}
+    assert losses_a == losses_b and len(losses_a) == 6
+    assert json.loads((tmp_path / "straight" / "status.json").read_text())["state"] == "finished"
+    val = read_csv(tmp_path / "straight" / "val.csv")
+    assert [row["step"] for row in val] == ["3", "6"] and all(float(r["blend_psnr"]) > 10 for r in val)
+    assert sorted(p.name for p in (tmp_path / "straight" / "samples").iterdir()) == ["step_0000003.png", "step_0000006.png"]
+    assert (tmp_path / "straight" / "config.toml").read_text() == (tmp_path / "resumed" / "config.toml").read_text()
+    # the checkpoint is a weights file for every command: config + EMA weights
+    model_config, state = load_checkpoint(tmp_path / "straight" / "checkpoints" / "best.pt")
+    assert model_config == config.model.build() and set(state) == set(a["model"])
+
+
+def test_run_folder_and_checkpoint_errors(dataset, tmp_path, capsys):
+    config = tiny_config(dataset, "train.steps=2")
+    train(config, tmp_path / "run")
+    status = (tmp_path / "run" / "status.json").read_text()
+    with pytest.raises(InputError, match="already holds a run"):
+        train(config, tmp_path / "run")
+    assert (tmp_path / "run" / "status.json").read_text() == status  # a finished run stays finished
+    with pytest.raises(InputError, match="no checkpoint to resume"):
+        train(config, tmp_path / "other", resume=True)
+    wider = tiny_config(dataset, "model.base_width=6")
+    with pytest.raises(CheckpointError, match="trained with model"):
+        train(wider, tmp_path / "run", resume=True)
+    with pytest.raises(CheckpointError, match="init.from"):
+        train(tiny_config(dataset, f'init.from="{tmp_path / "run" / "checkpoints" / "last.pt"}"', "model.base_width=6"),
+              tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
+    missing = tiny_config(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="does not exist"):
+        train(missing, tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+    config_file = tmp_path / "bad.toml"
+    config_file.write_text("[optim]\nlr = \"fast\"\n")
+    assert main(["train", "--config", str(config_file), "--run", str(tmp_path / "r")]) == 2
+    assert "optim.lr must be float" in capsys.readouterr().err
+    # fine-tuning from a checkpoint with the same architecture works
+    result = train(tiny_config(dataset, "train.steps=1", f'init.from="{tmp_path / "run" / "checkpoints" / "last.pt"}"'),
+                   tmp_path / "finetune")
+    assert result.state == "finished"
+
+
+def test_export_weights(dataset, tmp_path):
+    config = tiny_config(dataset, "train.steps=2")
+    train(config, tmp_path / "run")
+    checkpoint = tmp_path / "run" / "checkpoints" / "last.pt"
+    out = tmp_path / "w.safetensors"
+    assert main(["export-weights", str(checkpoint), str(out), "--fp32"]) == 0
+    exported_config, exported = load_checkpoint(out)
+    _, ema = load_checkpoint(checkpoint, ema=True)
+    assert exported_config == config.model.build()
+    assert all(torch.equal(exported[k], ema[k]) for k in ema)
+    assert main(["export-weights", str(checkpoint), str(out)]) == 2  # exists, no --overwrite
+    assert main(["export-weights", str(checkpoint), str(out), "--raw", "--overwrite"]) == 0
+    _, raw = load_checkpoint(checkpoint, ema=False)
+    exported_raw = load_checkpoint(out)[1]
+    assert all(torch.allclose(exported_raw[k], raw[k], atol=1e-3, rtol=1e-3) for k in raw)  # float16 file
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    assert main(["export-weights", str(tmp_path / "junk.pt"), str(tmp_path / "x.safetensors")]) == 2
+
+
+def test_losses():
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 32, 32)
+    y = torch.rand(2, 3, 32, 32)
+    assert charbonnier(x, x, eps=1e-3).item() == pytest.approx(1e-3)
+    assert charbonnier(x, y, eps=1e-6).item() == pytest.approx(l1(x, y).item(), rel=1e-4)
+    assert census(x, x).item() == 0.0
+    assert census(x.clamp(0, 0.8) + 0.1, x.clamp(0, 0.8)).item() < 1e-6  # blind to a brightness offset
+    assert census(x, y).item() > 0.1
+    assert laplacian_pyramid(x, x).item() == 0.0 and laplacian_pyramid(x, y).item() > 0
+    flow = torch.randn(2, 4, 8, 8)
+    assert flow_supervision(flow[:, :2], flow[:, 2:], flow).item() == pytest.approx(0.01)
+    loss = TrainingLoss(LossSection(flow=1.0, flow_decay_steps=100))
+    assert (loss.flow_weight(0), loss.flow_weight(50), loss.flow_weight(200)) == (1.0, 0.5, 0.0)
+    with pytest.raises(ConfigError, match="every loss weight is 0"):
+        TrainingLoss(LossSection(charbonnier=0))(type("O", (), {"img_t": x})(), {"img_t": x})
+    with pytest.raises(ConfigError, match="perceptual_weights"):
+        TrainingLoss(LossSection(perceptual=1.0, perceptual_weights="/nowhere/vgg.pth"))
+
+
+def test_perceptual_loss_uses_supplied_weights(tmp_path):
+    from rrin.losses import PerceptualLoss, _VGGFeatures
+
+    torch.manual_seed(0)
+    state = {k: torch.randn_like(v) * 0.05 for k, v in _VGGFeatures().state_dict().items()}
+    state["classifier.0.weight"] = torch.zeros(2, 2)  # extra keys are ignored
+    torch.save(state, tmp_path / "vgg.pth")
+    loss = PerceptualLoss(tmp_path / "vgg.pth")
+    x, y = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    assert loss(x, x).item() == 0.0 and loss(x, y).item() > 0
+    torch.save({"features.0.weight": torch.zeros(1)}, tmp_path / "bad.pth")
+    with pytest.raises(CheckpointError, match="not VGG-16"):
+        PerceptualLoss(tmp_path / "bad.pth")
+
+
+def test_yaml_config(tmp_path):
+    pytest.importorskip("yaml")
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  preset: rrin\noptim:\n  lr: 0.0005\ntrain:\n  steps: 7\n")
+    config = load_config(path, ["train.steps=9"])
+    assert (config.model.preset, config.optim.lr, config.train.steps) == ("rrin", 0.0005, 9)
+    path.write_text("optim:\n  lr: [1, 2]\n")
+    with pytest.raises(ConfigError, match="optim.lr must be float, got list"):
+        load_config(path)
