@@ -57,7 +57,8 @@ class Interpolator:
         backend: ``"auto"`` (the fastest installed for the device, see
             :mod:`rrin.inference.backends`), a backend name (``eager``, ``eager-nchw``,
             ``compile``, ``onnxruntime``, ``openvino``) or a built
-            :class:`~rrin.inference.backends.Backend`.
+            :class:`~rrin.inference.backends.Backend` (whose model is then used and
+            ``model`` ignored).
         max_batch: at most this many samples (pairs × time steps) per synthesis call
             (default: 1 on CPU, 8 on GPU); the flows are computed once per pair regardless.
         **backend_options: passed to the backend (``cache_root``, ``threads``, ``mode``…).
