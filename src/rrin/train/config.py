@@ -49,7 +49,8 @@ class ModelSection:
 
 @dataclass(frozen=True)
 class InitSection:
-    """``zero_residues``: start at the t-weighted blend; ``from``: initial weights file."""
+    """``zero_residues``: start a fresh network at the t-weighted blend (ignored with ``from``);
+    ``from``: initial weights file."""
 
     zero_residues: bool = False
     from_: str = ""

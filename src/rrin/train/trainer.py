@@ -69,7 +69,7 @@ def _build_model(config: TrainConfig, device: torch.device) -> RRIN:
         if saved != model.config:
             raise CheckpointError(f"init.from {config.init.from_} is model {saved.to_dict()}, the config asks for {model.config.to_dict()}")
         model.load_state_dict(state)
-    if config.init.zero_residues:
+    elif config.init.zero_residues:  # only a fresh network starts at the blend; loaded weights stay
         model.zero_init_residues()
     return model.to(device)
 
