@@ -190,3 +190,20 @@ def test_yaml_config(tmp_path):
     path.write_text("optim:\n  lr: [1, 2]\n")
     with pytest.raises(ConfigError, match="optim.lr must be float, got list"):
         load_config(path)
+
+
+def test_init_from_keeps_loaded_weights_and_zero_residues_gives_blend(tmp_path):
+    from conftest import make_tiny_model
+    from rrin.model import save_weights
+    from rrin.train.trainer import _build_model
+
+    source = make_tiny_model(seed=3)
+    save_weights(source, tmp_path / "w.safetensors", half=False)
+    config = load_config(None, [*TINY_MODEL, "init.zero_residues=true", f'init.from="{tmp_path / "w.safetensors"}"'])
+    loaded = _build_model(config, torch.device("cpu"))
+    assert all(torch.equal(v, source.state_dict()[k]) for k, v in loaded.state_dict().items())
+    fresh = _build_model(load_config(None, [*TINY_MODEL, "init.zero_residues=true"]), torch.device("cpu")).eval()
+    img0, img1 = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        out = fresh(img0, img1, 0.25).img_t
+    torch.testing.assert_close(out, 0.75 * img0 + 0.25 * img1)

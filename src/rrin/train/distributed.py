@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "init_distributed", "all_reduce_mean", "broadcast_flag", "barrier", "shutdown"]
+__all__ = ["DistInfo", "init_distributed", "rank_device", "all_reduce_mean", "broadcast_flag", "gather_float", "barrier", "shutdown"]
 
 
 @dataclass(frozen=True)
