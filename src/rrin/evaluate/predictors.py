@@ -11,6 +11,8 @@ Frames are (H, W, 3) uint8 numpy RGB arrays; ``t`` in (0, 1) is the time of the 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -52,7 +54,9 @@ class ModelPredictor:
         """Load ``model`` (shipped name, weights path, :class:`RRIN` or ``None``) into a predictor."""
         from ..inference import Interpolator
 
-        return cls(Interpolator(model, device=device, precision=precision), name or (str(model) if model else "rrin"))
+        if name is None:
+            name = "rrin" if model is None or not isinstance(model, (str, os.PathLike)) else Path(model).stem
+        return cls(Interpolator(model, device=device, precision=precision), name)
 
     def predict(self, img0, img1, times):
         return self.interpolator.interpolate_many(_uint8(img0), _uint8(img1), list(times))
