@@ -7,16 +7,22 @@ Conventions (shared by ``rrin evaluate``, the trainer's validation and the bench
 * SSIM uses the 11×11 Gaussian window with σ = 1.5 and the constants K1 = 0.01, K2 = 0.03
   of the MATLAB reference (Wang et al. 2004), on each RGB channel with 'valid' filtering
   (no padding), averaged over channels, per image.
+* Middlebury's interpolation error (IE, Baker et al., "A Database and Evaluation
+  Methodology for Optical Flow", IJCV 2011) is the root-mean-square difference of the
+  grey levels (0–255 scale): the RGB images are converted to grey with the ITU-R BT.601
+  luma weights (0.299, 0.587, 0.114), as the Middlebury evaluation does for colour frames.
+* :func:`image_scores` applies all of these to a pair of (H, W, 3) numpy frames.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["quantize", "psnr", "ssim"]
+__all__ = ["quantize", "psnr", "ssim", "interpolation_error", "to_tensor", "image_scores", "mean_finite"]
 
 
 def quantize(images: torch.Tensor) -> torch.Tensor:
@@ -81,3 +87,48 @@ def mean_finite(values: list[float]) -> float:
     """The mean of ``values``, with ``inf`` (perfect PSNR) capped at 100 dB so averages stay finite."""
     capped = [min(v, 100.0) for v in values]
     return sum(capped) / len(capped) if capped else math.nan
+
+
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def interpolation_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Middlebury interpolation error: RMS grey-level difference on the 0–255 scale, per image.
+
+    Args:
+        prediction, target: (B, 3, H, W) or (3, H, W) float RGB in [0, 1].
+
+    Returns:
+        (B,) float tensor ≥ 0; identical images give 0.
+    """
+    prediction, target = _batch(prediction), _batch(target)
+    weights = torch.tensor(_LUMA, dtype=torch.float32, device=prediction.device).view(1, 3, 1, 1)
+    grey_difference = ((prediction - target) * weights).sum(dim=1) * 255
+    return grey_difference.pow(2).flatten(1).mean(dim=1).sqrt()
+
+
+def to_tensor(image) -> torch.Tensor:
+    """An (H, W, 3) numpy frame (uint8, uint16 or float in [0, 1]) as a (1, 3, H, W) float tensor."""
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        values = array.astype(np.float32) / 255
+    elif array.dtype == np.uint16:
+        values = array.astype(np.float32) / 65535
+    else:
+        values = array.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(values)).permute(2, 0, 1)[None]
+
+
+def image_scores(prediction, target) -> dict[str, float]:
+    """``psnr`` (dB), ``ssim`` and ``ie`` of one predicted frame against the real one.
+
+    Args:
+        prediction, target: (H, W, 3) numpy RGB frames (uint8, or float in [0, 1]) of the
+            same size; the prediction is rounded to 8-bit first (:func:`quantize`).
+    """
+    pred, truth = quantize(to_tensor(prediction)), to_tensor(target)
+    return {
+        "psnr": float(psnr(pred, truth)[0]),
+        "ssim": float(ssim(pred, truth)[0]),
+        "ie": float(interpolation_error(pred, truth)[0]),
+    }
