@@ -18,7 +18,7 @@ from ..errors import RRINError
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``rrin --help`` lists them.
-COMMAND_MODULES = ("pair", "models", "make-dataset", "train", "export-weights")
+COMMAND_MODULES = ("pair", "interpolate", "models", "make-dataset", "train", "export-weights")
 
 
 def build_parser() -> argparse.ArgumentParser:
