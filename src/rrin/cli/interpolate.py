@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dedup", nargs="?", type=float, const=DEFAULT_DEDUP_THRESHOLD, default=None, metavar="THRESHOLD",
                         help=f"drop near-duplicate input frames and interpolate across them (default threshold {DEFAULT_DEDUP_THRESHOLD})")
     parser.add_argument("--resume", action="store_true", help="encode in segments with a journal; continue an interrupted run")
+    parser.add_argument("--segment-frames", type=positive_int, default=64,
+                        help="with --resume: output frames per closed segment (default 64)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         fps=parse_rate(args.fps) if args.fps is not None else None,
         codec=args.codec, crf=args.crf, batch_size=args.batch_size,
         scene_threshold=args.scene_threshold if args.scene_threshold < 1 else None,
-        on_cut=args.on_cut, dedup=args.dedup, resume=args.resume, overwrite=args.overwrite,
+        on_cut=args.on_cut, dedup=args.dedup, resume=args.resume, overwrite=args.overwrite, segment_frames=args.segment_frames,
     )
     bar = ProgressBar(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
     report = convert(job, model=args.model, device=args.device, precision=args.precision, progress=bar)

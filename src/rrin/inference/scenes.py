@@ -3,7 +3,7 @@
 Each frame is reduced once to a 64×36 grey thumbnail (area average of Rec.601 luma, values
 in [0, 1]). The *difference* of two frames is the mean absolute difference of their
 thumbnails, a number in [0, 1]: about 0.00 for identical frames, 0.01–0.05 for ordinary
-motion, typically above 0.15–0.3 across a hard cut. A pair whose difference exceeds the
+motion, typically 0.15–0.5 across a hard cut. A pair whose difference exceeds the
 scene threshold (default :data:`DEFAULT_SCENE_THRESHOLD`) is a cut and is never morphed; a
 pair whose difference is at most the dedup threshold is treated as a duplicate.
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "cut_frame"]
 
-DEFAULT_SCENE_THRESHOLD = 0.2
+DEFAULT_SCENE_THRESHOLD = 0.15
 DEFAULT_DEDUP_THRESHOLD = 0.002
 
 

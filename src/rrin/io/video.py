@@ -110,9 +110,15 @@ class VideoReader:
 
     def to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
         """A decoded frame as RGB, using its own matrix and range."""
-        full = _int(frame.color_range) == 2 or frame.format.name.startswith("yuvj")
-        rgb = frame.reformat(format="rgb48le" if self.deep else "rgb24", src_color_range=2 if full else 1)
-        return rgb.to_ndarray()
+        full = _int(frame.color_range) == 2 or self.color.color_range == 2 or frame.format.name.startswith("yuvj")
+        options = dict(format="rgb48le" if self.deep else "rgb24", src_color_range=2 if full else 1)
+        if self.color.colorspace not in (0, 2) and _int(frame.colorspace) in (0, 2):
+            options["src_colorspace"] = self.color.colorspace  # tagged on the stream only (e.g. Matroska)
+        try:
+            return frame.reformat(**options).to_ndarray()
+        except ValueError:  # a matrix swscale does not know: fall back to the frame's own
+            options.pop("src_colorspace", None)
+            return frame.reformat(**options).to_ndarray()
 
     def __iter__(self) -> Iterator[VideoFrame]:
         index = 0
@@ -129,6 +135,17 @@ class VideoReader:
                 index += 1
         except av.error.FFmpegError as exc:
             self.error = f"decoding stopped after frame {index}: {exc}"
+            return
+        if self.stream.duration:
+            end = (self.stream.start_time or 0) * self.time_base + self.stream.duration * self.time_base
+        elif len(self._container.streams) == 1 and self._container.duration:  # microseconds
+            end = Fraction(self._container.duration + (self._container.start_time or 0), 1_000_000)
+        else:
+            end = None
+        if end is not None and last_pts is not None:
+            if last_pts * self.time_base + 2 / self.frame_rate < end:
+                self.error = (f"decoding stopped after frame {index} at {float(last_pts * self.time_base):.3f} s "
+                              f"of {float(end):.3f} s (truncated file?)")
 
     def close(self) -> None:
         self._container.close()
