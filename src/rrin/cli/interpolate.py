@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="at a cut: repeat the frame before it, or cross-fade (default repeat)")
     parser.add_argument("--dedup", nargs="?", type=float, const=DEFAULT_DEDUP_THRESHOLD, default=None, metavar="THRESHOLD",
                         help=f"drop near-duplicate input frames and interpolate across them (default threshold {DEFAULT_DEDUP_THRESHOLD})")
+    parser.add_argument("--flow-scale", type=float, default=1.0, metavar="S",
+                        help="estimate flows on frames scaled by S in (0, 1], e.g. 0.5 for 4K (default 1)")
+    parser.add_argument("--tile", type=int, default=None, metavar="N",
+                        help="interpolate in overlapping N×N tiles (default: automatic from free memory; 0: never)")
     parser.add_argument("--resume", action="store_true", help="encode in segments with a journal; continue an interrupted run")
     parser.add_argument("--segment-frames", type=positive_int, default=64,
                         help="with --resume: output frames per closed segment (default 64)")
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         codec=args.codec, crf=args.crf, batch_size=args.batch_size,
         scene_threshold=args.scene_threshold if args.scene_threshold < 1 else None,
         on_cut=args.on_cut, dedup=args.dedup, resume=args.resume, overwrite=args.overwrite, segment_frames=args.segment_frames,
+        flow_scale=args.flow_scale, tile=args.tile,
     )
     bar = ProgressBar(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
     report = convert(job, model=args.model, device=args.device, precision=args.precision, progress=bar)

@@ -48,6 +48,9 @@ class ConvertJob:
     resume: bool = False
     overwrite: bool = False
     segment_frames: int = 64
+    flow_scale: float = 1.0
+    tile: int | None = None
+    tile_overlap: int = 32
 
     def options(self) -> InterpolateOptions:
         return InterpolateOptions(factor=self.factor if self.fps is None else None, fps=self.fps,
@@ -110,12 +113,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             progress.total = ((count - 1) * job.factor + 1 if job.fps is None
                               else int((count - 1) / reader.frame_rate * job.fps) + 1)
         if run_model is None:
-            from .interpolator import Interpolator
-
-            interpolator = Interpolator(model, device=device, precision=precision)
-
-            def run_model(img0, img1, times):
-                return [out.img_t for out in interpolator.run(img0, img1, times)]
+            run_model = model_runner(job, reader.height, reader.width, model, device, precision)
 
         source = job.input if job.input.is_file() else None
         if not video:
@@ -126,6 +124,34 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             writer = VideoWriter(tmp, settings, source)
             result = interpolate_stream(reader, writer, run_model, options, progress=progress)
         return ConvertReport(result, writer.warnings)
+
+
+def model_runner(job: ConvertJob, height: int, width: int, model=None, device: str = "auto",
+                 precision: str = "auto") -> Callable:
+    """``(img0, img1, times) -> [img_t]`` for the job: the Interpolator, with flows at
+    ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU) when the
+    frame would not fit the available memory (``job.tile`` = 0 never tiles)."""
+    from .flowscale import run_flow_scaled
+    from .interpolator import Interpolator
+    from .tiling import choose_tile, run_tiled
+
+    if not 0 < job.flow_scale <= 1:
+        raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
+    interpolator = Interpolator(model, device=device, precision=precision)
+    if job.flow_scale != 1:
+        def run(img0, img1, times):
+            return run_flow_scaled(interpolator.model, img0, img1, times, job.flow_scale,
+                                   interpolator.device, interpolator.dtype)
+    else:
+        def run(img0, img1, times):
+            return [out.img_t for out in interpolator.run(img0, img1, times)]
+    tile = job.tile
+    config = interpolator.model.config
+    if tile is None and interpolator.device.type == "cpu":
+        tile = choose_tile(height, width, config.base_width, config.size_multiple, job.tile_overlap)
+    if not tile:
+        return run
+    return lambda img0, img1, times: run_tiled(run, img0, img1, times, tile, job.tile_overlap)
 
 
 def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
