@@ -123,6 +123,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
         with atomic_path(job.output) as tmp:
             writer = VideoWriter(tmp, settings, source)
             result = interpolate_stream(reader, writer, run_model, options, progress=progress)
+            _default_mode(tmp)
         return ConvertReport(result, writer.warnings)
 
 
@@ -154,6 +155,13 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
     return lambda img0, img1, times: run_tiled(run, img0, img1, times, tile, job.tile_overlap)
 
 
+def _default_mode(path: Path) -> None:
+    """Give a temporary file (created 0600) the permissions a new file normally gets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
     tmp = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".partial", dir=job.output.parent or "."))
     try:
@@ -175,5 +183,6 @@ def _resumable(job, reader, settings, options, run_model, progress, source) -> C
     result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress)
     with atomic_path(job.output) as tmp:
         warnings = sink.assemble(tmp, source)
+        _default_mode(tmp)
     sink.remove()
     return ConvertReport(result, warnings)
