@@ -170,30 +170,47 @@ def run_cli(*args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_resume_after_kill_gives_identical_frames(tmp_path, tiny_weights):
-    clip = make_clip(tmp_path / "in.mkv", n=6, codec="ffv1", pix_fmt="yuv444p", audio=True)
-    common = ["--factor", "8", "--codec", "ffv1", "--model", tiny_weights, "--segment-frames", "8"]
+def segments_done(journal: Path) -> int:
+    return len(json.loads(journal.read_text())["segments"]) if journal.is_file() else 0
+
+
+def interrupt_after(child, journal: Path, segments: int, sig) -> None:
+    while child.poll() is None:
+        if segments_done(journal) >= segments:
+            child.send_signal(sig)
+            break
+        time.sleep(0.005)
+    child.wait()
+
+
+def test_resume_after_kill_and_ctrl_c_gives_identical_frames(tmp_path, tiny_weights):
+    clip = make_clip(tmp_path / "in.mkv", n=8, codec="ffv1", pix_fmt="yuv444p", audio=True)
+    common = ["--factor", "8", "--codec", "ffv1", "--model", tiny_weights, "--segment-frames", "8", "--resume"]
     reference = tmp_path / "ref.mkv"
     assert interpolate([clip, reference, "--factor", "8", "--codec", "ffv1"], tiny_weights) == 0
     out = tmp_path / "out.mkv"
     journal = tmp_path / "out.mkv.rrin-parts" / "journal.json"
-    child = run_cli(clip, out, *common, "--resume")
-    while child.poll() is None:
-        if journal.is_file() and json.loads(journal.read_text())["segments"]:
-            child.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    child.wait()
+    child = run_cli(clip, out, *common)
+    interrupt_after(child, journal, 1, signal.SIGKILL)
     assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not out.exists()
-    done = len(json.loads(journal.read_text())["segments"])
-    assert 1 <= done < 5
-    resumed = run_cli(clip, out, *common, "--resume")
+    killed_at = segments_done(journal)
+    assert 1 <= killed_at < 7
+    child = run_cli(clip, out, *common)  # resume, then Ctrl-C
+    interrupt_after(child, journal, killed_at + 1, signal.SIGINT)
+    assert child.returncode == 130, child.stderr.read().decode()
+    assert child.stderr.read().decode().strip() == "rrin: interrupted"
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+    interrupted_at = segments_done(journal)
+    assert killed_at < interrupted_at < 7
+    names = {s["file"] for s in json.loads(journal.read_text())["segments"]} | {"journal.json"}
+    assert {p.name for p in journal.parent.iterdir()} == names  # the unfinished segment is gone
+    resumed = run_cli(clip, out, *common)
     assert resumed.wait() == 0, resumed.stderr.read().decode()
     assert not journal.parent.exists()
     frames, times = decoded(out)
     ref_frames, ref_times = decoded(reference)
-    assert len(frames) == 5 * 8 + 1 and times == ref_times
+    assert len(frames) == 7 * 8 + 1 and times == ref_times
     assert all(np.array_equal(a, b) for a, b in zip(frames, ref_frames))
     with av.open(str(out)) as container:
         assert container.streams.audio[0].codec_context.name == "aac"
