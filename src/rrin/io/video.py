@@ -1,8 +1,10 @@
 """Decoding video files with PyAV (FFmpeg bundled in its wheels).
 
-:class:`VideoReader` yields frames as (H, W, 3) uint8 RGB numpy arrays with their
-timestamps. It is the single place the package decodes video: conversion, dataset creation
-and evaluation all read through it.
+:class:`VideoReader` yields frames as (H, W, 3) RGB numpy arrays (uint8, or uint16 for
+deep-colour sources read with ``deep=True``) with their exact timestamps. It is the single
+place the package decodes video: conversion, dataset creation and evaluation all read
+through it. It also reports what a writer needs to keep the look of the source: pixel
+format, bit depth and colour metadata (:class:`ColorInfo`).
 """
 
 from __future__ import annotations
@@ -17,30 +19,55 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["VideoReader", "VideoFrame"]
+__all__ = ["VideoReader", "VideoFrame", "ColorInfo"]
 
 
 @dataclass
 class VideoFrame:
-    """One decoded frame: ``image`` (H, W, 3) uint8 RGB, ``time`` in seconds, ``index``."""
+    """One decoded frame: ``image`` (H, W, 3) RGB (uint8, or uint16 when read deep),
+    ``time`` in seconds (float), ``index``, and the exact ``pts`` in the stream's time base
+    and ``timestamp`` (Fraction seconds)."""
 
     image: np.ndarray
     time: float
     index: int
+    pts: int | None = None
+    timestamp: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class ColorInfo:
+    """Colour metadata as FFmpeg's integer codes (0/2 = unspecified): ``color_range``
+    (1 limited/"tv", 2 full/"pc"), ``colorspace`` (the YUV matrix, 1 = BT.709, 5/6 =
+    BT.601, 9 = BT.2020), ``color_primaries`` and ``color_trc`` (transfer)."""
+
+    color_range: int = 0
+    colorspace: int = 2
+    color_primaries: int = 2
+    color_trc: int = 2
+
+
+def _int(value) -> int:
+    return int(getattr(value, "value", value) or 0)
 
 
 class VideoReader:
     """Iterate over the frames of a video's first video stream.
 
+    Args:
+        path: the video file.
+        deep: decode sources with more than 8 bits per sample to uint16 RGB (rgb48)
+            instead of uint8.
+
     Example::
 
         with VideoReader("clip.mp4") as reader:
-            print(reader.fps, reader.width, reader.height)
+            print(reader.fps, reader.width, reader.height, reader.pix_fmt, reader.bit_depth)
             for frame in reader:
-                process(frame.image)
+                process(frame.image, frame.timestamp)
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, deep: bool = False) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(f"video {self.path} does not exist")
@@ -53,10 +80,18 @@ class VideoReader:
             raise InputError(f"{self.path} has no video stream")
         self.stream = self._container.streams.video[0]
         self.stream.thread_type = "AUTO"
-        self.width = self.stream.codec_context.width
-        self.height = self.stream.codec_context.height
+        context = self.stream.codec_context
+        self.width = context.width
+        self.height = context.height
         rate = self.stream.average_rate or self.stream.guessed_rate or Fraction(25)
         self.frame_rate = Fraction(rate)
+        self.time_base = Fraction(self.stream.time_base) if self.stream.time_base else Fraction(1, 1000)
+        fmt = context.format
+        self.pix_fmt: str = fmt.name if fmt is not None else "yuv420p"
+        self.bit_depth: int = max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
+        self.color = ColorInfo(_int(context.color_range), _int(context.colorspace) or 2,
+                               _int(context.color_primaries) or 2, _int(context.color_trc) or 2)
+        self.deep = deep and self.bit_depth > 8
         #: Frames decoded before a decoding error stopped the stream (None while it has not).
         self.error: str | None = None
 
@@ -69,15 +104,48 @@ class VideoReader:
         """The container's frame count, or ``None`` when the container does not say."""
         return self.stream.frames or None
 
+    @property
+    def container(self) -> av.container.InputContainer:
+        return self._container
+
+    def to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
+        """A decoded frame as RGB, using its own matrix and range."""
+        full = _int(frame.color_range) == 2 or self.color.color_range == 2 or frame.format.name.startswith("yuvj")
+        options = dict(format="rgb48le" if self.deep else "rgb24", src_color_range=2 if full else 1)
+        if self.color.colorspace not in (0, 2) and _int(frame.colorspace) in (0, 2):
+            options["src_colorspace"] = self.color.colorspace  # tagged on the stream only (e.g. Matroska)
+        try:
+            return frame.reformat(**options).to_ndarray()
+        except ValueError:  # a matrix swscale does not know: fall back to the frame's own
+            options.pop("src_colorspace", None)
+            return frame.reformat(**options).to_ndarray()
+
     def __iter__(self) -> Iterator[VideoFrame]:
         index = 0
+        last_pts = None
         try:
             for frame in self._container.decode(self.stream):
-                time = float(frame.pts * self.stream.time_base) if frame.pts is not None else index / self.fps
-                yield VideoFrame(frame.to_ndarray(format="rgb24"), time, index)
+                pts = frame.pts
+                if pts is None or (last_pts is not None and pts <= last_pts):
+                    step = round(1 / (self.frame_rate * self.time_base)) or 1
+                    pts = (last_pts + step) if last_pts is not None else 0
+                last_pts = pts
+                timestamp = pts * self.time_base
+                yield VideoFrame(self.to_rgb(frame), float(timestamp), index, pts, timestamp)
                 index += 1
         except av.error.FFmpegError as exc:
             self.error = f"decoding stopped after frame {index}: {exc}"
+            return
+        if self.stream.duration:
+            end = (self.stream.start_time or 0) * self.time_base + self.stream.duration * self.time_base
+        elif len(self._container.streams) == 1 and self._container.duration:  # microseconds
+            end = Fraction(self._container.duration + (self._container.start_time or 0), 1_000_000)
+        else:
+            end = None
+        if end is not None and last_pts is not None:
+            if last_pts * self.time_base + 2 / self.frame_rate < end:
+                self.error = (f"decoding stopped after frame {index} at {float(last_pts * self.time_base):.3f} s "
+                              f"of {float(end):.3f} s (truncated file?)")
 
     def close(self) -> None:
         self._container.close()

@@ -1,0 +1,188 @@
+"""Converting a whole video or frame folder: the library side of ``rrin interpolate``.
+
+:func:`convert` validates the job, opens the source, chooses the encode settings from it
+(pixel format, bit depth, colour metadata), runs :func:`~rrin.inference.pipeline.interpolate_stream`
+into a temporary file (or folder) beside the output and renames it at the end. With
+``resume`` it encodes closed segments under ``OUTPUT.rrin-parts`` (see
+:mod:`rrin.inference.segments`) and concatenates them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+from ..errors import InputError
+from ..io.atomic import atomic_path, check_writable
+from ..io.sources import open_source
+from ..io.video_writer import (VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
+                               check_container, choose_pix_fmt)
+from .pipeline import InterpolateOptions, InterpolateResult, interpolate_stream
+from .scenes import DEFAULT_SCENE_THRESHOLD
+from .segments import SegmentSink
+
+__all__ = ["ConvertJob", "ConvertReport", "convert", "encode_settings"]
+
+
+@dataclass(frozen=True)
+class ConvertJob:
+    """One conversion. ``output`` is a video file (container from its extension) or a
+    folder (no extension) for ``000000.png`` …; see :class:`InterpolateOptions` for the
+    frame options and :mod:`rrin.io.video_writer` for ``codec``/``crf``."""
+
+    input: Path
+    output: Path
+    factor: int | None = 2
+    fps: Fraction | None = None
+    codec: str = "libx264"
+    crf: int | None = None
+    batch_size: int = 1
+    scene_threshold: float | None = DEFAULT_SCENE_THRESHOLD
+    on_cut: str = "repeat"
+    dedup: float | None = None
+    resume: bool = False
+    overwrite: bool = False
+    segment_frames: int = 64
+    flow_scale: float = 1.0
+    tile: int | None = None
+    tile_overlap: int = 32
+
+    def options(self) -> InterpolateOptions:
+        return InterpolateOptions(factor=self.factor if self.fps is None else None, fps=self.fps,
+                                  batch_size=self.batch_size, scene_threshold=self.scene_threshold,
+                                  on_cut=self.on_cut, dedup=self.dedup)
+
+
+@dataclass
+class ConvertReport:
+    result: InterpolateResult
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_video_output(path: Path) -> bool:
+    if path.suffix == "" or path.is_dir():
+        return False
+    check_container(path)
+    return True
+
+
+def encode_settings(reader, job: ConvertJob) -> EncodeSettings:
+    """Output settings from the source: rate/time base from the mode, pix_fmt and colour."""
+    if job.fps is not None:
+        rate, time_base = job.fps, 1 / job.fps
+    else:
+        rate, time_base = reader.frame_rate * job.factor, reader.time_base / job.factor
+    return EncodeSettings(reader.width, reader.height, rate, time_base, job.codec, job.crf,
+                          choose_pix_fmt(job.codec, reader.pix_fmt, reader.bit_depth), reader.color)
+
+
+def _check_paths(job: ConvertJob) -> bool:
+    job.options()  # validates factor/fps/on-cut
+    if not job.input.exists():
+        raise InputError(f"input {job.input} does not exist")
+    video = _is_video_output(job.output)
+    if job.output.resolve() == job.input.resolve() and not job.overwrite:
+        raise InputError(f"output {job.output} is the input (pass --overwrite to replace it)")
+    check_writable(job.output, job.overwrite)
+    if job.resume and not video:
+        raise InputError("--resume needs a video output file")
+    return video
+
+
+def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = "auto",
+            progress: Callable[[int], None] | None = None, run_model: Callable | None = None) -> ConvertReport:
+    """Run ``job``; returns the frame counts, warnings and where decoding stopped early.
+
+    ``run_model`` replaces the model call (``(img0, img1, times) -> list of img_t``);
+    by default an :class:`~rrin.inference.Interpolator` built from ``model``/``device``/
+    ``precision``.
+    """
+    video = _check_paths(job)
+    options = job.options()
+    with open_source(job.input, deep=True) as reader:
+        if job.fps is not None and job.fps < reader.frame_rate * Fraction(999, 1000):
+            raise InputError(f"--fps {float(job.fps):g} is below the input's {reader.fps:g} frames/s")
+        settings = encode_settings(reader, job) if video else None
+        if progress is not None and reader.frame_count:
+            count = reader.frame_count
+            progress.total = ((count - 1) * job.factor + 1 if job.fps is None
+                              else int((count - 1) / reader.frame_rate * job.fps) + 1)
+        if run_model is None:
+            run_model = model_runner(job, reader.height, reader.width, model, device, precision)
+
+        source = job.input if job.input.is_file() else None
+        if not video:
+            return _to_folder(job, reader, options, run_model, progress)
+        if job.resume:
+            return _resumable(job, reader, settings, options, run_model, progress, source)
+        with atomic_path(job.output) as tmp:
+            writer = VideoWriter(tmp, settings, source)
+            result = interpolate_stream(reader, writer, run_model, options, progress=progress)
+            _default_mode(tmp)
+        return ConvertReport(result, writer.warnings)
+
+
+def model_runner(job: ConvertJob, height: int, width: int, model=None, device: str = "auto",
+                 precision: str = "auto") -> Callable:
+    """``(img0, img1, times) -> [img_t]`` for the job: the Interpolator, with flows at
+    ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU) when the
+    frame would not fit the available memory (``job.tile`` = 0 never tiles)."""
+    from .flowscale import run_flow_scaled
+    from .interpolator import Interpolator
+    from .tiling import choose_tile, run_tiled
+
+    if not 0 < job.flow_scale <= 1:
+        raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
+    interpolator = Interpolator(model, device=device, precision=precision)
+    if job.flow_scale != 1:
+        def run(img0, img1, times):
+            return run_flow_scaled(interpolator.model, img0, img1, times, job.flow_scale,
+                                   interpolator.device, interpolator.dtype)
+    else:
+        def run(img0, img1, times):
+            return [out.img_t for out in interpolator.run(img0, img1, times)]
+    tile = job.tile
+    config = interpolator.model.config
+    if tile is None and interpolator.device.type == "cpu":
+        tile = choose_tile(height, width, config.base_width, config.size_multiple, job.tile_overlap)
+    if not tile:
+        return run
+    return lambda img0, img1, times: run_tiled(run, img0, img1, times, tile, job.tile_overlap)
+
+
+def _default_mode(path: Path) -> None:
+    """Give a temporary file (created 0600) the permissions a new file normally gets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".partial", dir=job.output.parent or "."))
+    try:
+        result = interpolate_stream(reader, FrameFolderWriter(tmp), run_model, options, progress=progress)
+        if job.output.exists():
+            shutil.rmtree(job.output) if job.output.is_dir() else job.output.unlink()
+        os.replace(tmp, job.output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ConvertReport(result)
+
+
+def _resumable(job, reader, settings, options, run_model, progress, source) -> ConvertReport:
+    stat = job.input.stat()
+    fingerprint = {"input": str(job.input.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                   "options": repr(options), "settings": repr(settings), "segment_frames": job.segment_frames}
+    sink = SegmentSink(job.output, settings, fingerprint, job.segment_frames)
+    result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress)
+    with atomic_path(job.output) as tmp:
+        warnings = sink.assemble(tmp, source)
+        _default_mode(tmp)
+    sink.remove()
+    return ConvertReport(result, warnings)

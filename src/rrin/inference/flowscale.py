@@ -1,0 +1,51 @@
+"""Flows estimated on a downscaled pair (``--flow-scale S``, as RIFE's ``--scale``).
+
+For large frames with large motion, the flow U-Net sees more motion per receptive field at
+a lower resolution and costs S² as much. :func:`run_flow_scaled` estimates F0→1 and F1→0 on
+both frames resized by ``scale`` (bilinear), upsamples the flows back to full size and
+multiplies their values by the size ratio (a displacement of d pixels at scale S is d/S
+full-size pixels), then runs the rest of RRIN (flow refinement, occlusion masks, residue)
+at full resolution. ``scale`` = 1 is the plain model.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..model.rrin import RRIN, Flows, _pad_to_multiple, crop_output
+from .device import autocast
+
+__all__ = ["run_flow_scaled"]
+
+
+def _resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    h, w = flow.shape[-2:]
+    flow = F.interpolate(flow, size=(height, width), mode="bilinear", align_corners=False)
+    return torch.cat([flow[:, 0:1] * (width / w), flow[:, 1:2] * (height / h)], dim=1)
+
+
+@torch.inference_mode()
+def run_flow_scaled(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+                    scale: float, device: torch.device, dtype: torch.dtype) -> list[torch.Tensor]:
+    """Frames ``img_t`` (B, 3, H, W) float32 in [0, 1] at ``times`` in (0, 1) between
+    (B, 3, H, W) float inputs in [0, 1], with flows estimated at ``scale`` (0 < scale ≤ 1)."""
+    height, width = img0.shape[-2:]
+    multiple = model.config.size_multiple
+    img0 = _pad_to_multiple(img0.to(device, torch.float32), multiple)
+    img1 = _pad_to_multiple(img1.to(device, torch.float32), multiple)
+    full_h, full_w = img0.shape[-2:]
+    small_h, small_w = max(1, round(full_h * scale)), max(1, round(full_w * scale))
+    small0 = F.interpolate(img0, size=(small_h, small_w), mode="bilinear", align_corners=False, antialias=True)
+    small1 = F.interpolate(img1, size=(small_h, small_w), mode="bilinear", align_corners=False, antialias=True)
+    outputs = []
+    with autocast(device, dtype):
+        flows = model.estimate_flows(_pad_to_multiple(small0, multiple), _pad_to_multiple(small1, multiple))
+        flows = Flows(flow_01=_resize_flow(flows.flow_01[..., :small_h, :small_w].float(), full_h, full_w),
+                      flow_10=_resize_flow(flows.flow_10[..., :small_h, :small_w].float(), full_h, full_w))
+        for t in times:
+            output = crop_output(model.synthesize(img0, img1, flows, t), height, width)
+            outputs.append(output.img_t.float())
+    return outputs

@@ -1,0 +1,310 @@
+"""The streaming conversion pipeline behind ``rrin interpolate``.
+
+Three stages overlap::
+
+    reader thread ──(bounded queue)──> model (calling thread) ──(bounded queue)──> writer thread
+
+The reader decodes, converts each frame once to a (1, 3, H, W) float tensor in [0, 1] and a
+scene thumbnail; that one tensor serves both pairs the frame belongs to. The calling thread
+plans each pair's output frames (:mod:`rrin.inference.schedule`), runs the model for the
+in-between ones (flows once per pair, all time steps together, ``batch_size`` pairs per
+call when their time steps match), and passes finished frames on. The writer thread
+encodes. Queues are bounded, so memory stays flat in the video's length; threads are
+joined on every exit path and an exception in either thread is re-raised in the caller.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Protocol
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from . import schedule
+from .scenes import DEFAULT_SCENE_THRESHOLD, cut_frame, difference, thumbnail
+
+__all__ = ["InterpolateOptions", "InterpolateResult", "interpolate_stream", "Sink"]
+
+_END = object()
+
+
+class Sink(Protocol):
+    def write(self, image: np.ndarray, pts: int) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class InterpolateOptions:
+    """What to make: exactly one of ``factor`` (≥ 2) or ``fps`` (> 0).
+
+    ``scene_threshold``: thumbnail difference above which a pair is a cut (None: never);
+    ``on_cut``: ``"repeat"`` or ``"blend"``; ``dedup``: difference at or below which a
+    frame counts as a duplicate of the previous kept one and is dropped (None: keep all);
+    ``batch_size``: pairs per model call.
+    """
+
+    factor: int | None = None
+    fps: Fraction | None = None
+    batch_size: int = 1
+    scene_threshold: float | None = DEFAULT_SCENE_THRESHOLD
+    on_cut: str = "repeat"
+    dedup: float | None = None
+    queue_size: int = 8
+
+    def __post_init__(self) -> None:
+        if (self.factor is None) == (self.fps is None):
+            raise InputError("give exactly one of --factor and --fps")
+        if self.factor is not None and self.factor < 2:
+            raise InputError(f"--factor must be at least 2, got {self.factor}")
+        if self.fps is not None and self.fps <= 0:
+            raise InputError(f"--fps must be positive, got {float(self.fps):g}")
+        if self.on_cut not in ("repeat", "blend"):
+            raise InputError(f"--on-cut must be repeat or blend, got {self.on_cut!r}")
+
+
+@dataclass
+class InterpolateResult:
+    """What a run did: frame counts, cuts and duplicates seen, where decoding stopped
+    early (``error``), and seconds spent decoding, in the model and encoding."""
+
+    frames_in: int = 0
+    frames_out: int = 0
+    cuts: int = 0
+    duplicates: int = 0
+    error: str | None = None
+    timings: dict = field(default_factory=lambda: {"decode": 0.0, "model": 0.0, "encode": 0.0, "wall": 0.0})
+
+
+@dataclass
+class _Frame:
+    index: int
+    pts: int
+    timestamp: Fraction
+    image: np.ndarray
+    tensor: torch.Tensor
+    thumb: np.ndarray
+
+
+def _to_tensor(image: np.ndarray) -> torch.Tensor:
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    return torch.from_numpy(image.astype(np.float32) / scale).permute(2, 0, 1)[None]
+
+
+def _to_image(img_t: torch.Tensor, dtype) -> np.ndarray:
+    scale = 65535.0 if dtype == np.uint16 else 255.0
+    array = img_t.permute(1, 2, 0).float().cpu().numpy()
+    return np.clip(np.rint(array * scale), 0, scale).astype(dtype)
+
+
+class _Worker(threading.Thread):
+    def __init__(self, target: Callable[[], None]) -> None:
+        super().__init__(daemon=True)
+        self._target_fn = target
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._target_fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            self.error = exc
+
+
+def interpolate_stream(reader, sink: Sink, run_model: Callable, options: InterpolateOptions,
+                       skip_frames: int = 0, progress: Callable[[int], None] | None = None) -> InterpolateResult:
+    """Convert everything ``reader`` yields into ``sink``.
+
+    Args:
+        reader: iterable of :class:`~rrin.io.video.VideoFrame` with ``pts``/``timestamp``
+            (``VideoReader`` or ``FrameFolderReader``); its ``error`` is read at the end.
+        sink: takes ``write(image, pts)`` in output order (``boundary()`` too, if it has
+            one, after every pair), then ``close()`` — or ``abort()`` on failure.
+        run_model: ``(img0, img1, times) -> list of (B, 3, H, W) tensors``, img0/img1
+            (B, 3, H, W) float in [0, 1], times in (0, 1) — e.g. ``Interpolator.run`` mapped
+            to ``.img_t``.
+        skip_frames: output frames already written (resume): planned but not computed.
+        progress: called with the number of output frames done so far.
+    """
+    result = InterpolateResult()
+    start_wall = time.perf_counter()
+    stop = threading.Event()
+    inbox: queue.Queue = queue.Queue(options.queue_size)
+    outbox: queue.Queue = queue.Queue(options.queue_size * 4)
+
+    def read() -> None:
+        try:
+            clock = time.perf_counter()
+            for frame in reader:
+                if stop.is_set():
+                    break
+                item = _Frame(frame.index, frame.pts, frame.timestamp, frame.image, _to_tensor(frame.image), thumbnail(frame.image))
+                result.timings["decode"] += time.perf_counter() - clock
+                inbox.put(item)
+                clock = time.perf_counter()
+        finally:
+            inbox.put(_END)
+
+    def write() -> None:
+        failed = False
+        while True:
+            item = outbox.get()
+            if item is _END:
+                break
+            if failed:
+                continue
+            clock = time.perf_counter()
+            try:
+                if item is None:
+                    boundary = getattr(sink, "boundary", None)
+                    if boundary is not None:
+                        boundary()
+                else:
+                    sink.write(*item)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+                failed = True
+                raise_later.append(exc)
+            result.timings["encode"] += time.perf_counter() - clock
+        if not failed and not stop.is_set():
+            clock = time.perf_counter()
+            sink.close()
+            result.timings["encode"] += time.perf_counter() - clock
+
+    raise_later: list[BaseException] = []
+    reader_thread, writer_thread = _Worker(read), _Worker(write)
+    reader_thread.start()
+    writer_thread.start()
+    state = _State(options, run_model, outbox, result, skip_frames, progress, raise_later)
+    reader_done = False
+    try:
+        while True:
+            item = inbox.get()
+            if item is _END:
+                reader_done = True
+                break
+            state.add(item)
+        reader_thread.join()
+        if reader_thread.error is not None:
+            raise reader_thread.error
+        state.finish()
+    except BaseException:
+        stop.set()
+        while not reader_done:  # let the reader finish its put and stop
+            reader_done = inbox.get() is _END
+        outbox.put(_END)
+        reader_thread.join()
+        writer_thread.join()
+        sink.abort()
+        raise
+    outbox.put(_END)
+    reader_thread.join()
+    writer_thread.join()
+    for error in (reader_thread.error, writer_thread.error, *raise_later):
+        if error is not None:
+            sink.abort()
+            raise error
+    result.error = getattr(reader, "error", None)
+    result.timings["wall"] = time.perf_counter() - start_wall
+    return result
+
+
+class _State:
+    """The calling thread's part: pairing, planning, batching, cut and duplicate handling."""
+
+    def __init__(self, options, run_model, outbox, result, skip_frames, progress, writer_errors) -> None:
+        self.options, self.run_model, self.outbox, self.result = options, run_model, outbox, result
+        self.skip, self.progress, self.writer_errors = skip_frames, progress, writer_errors
+        self.anchor: _Frame | None = None
+        self.last_dup: _Frame | None = None
+        self.span = 1
+        self.start: Fraction | None = None
+        self.batch: list[tuple[_Frame, _Frame, list]] = []
+
+    def add(self, frame: _Frame) -> None:
+        self.result.frames_in += 1
+        if self.anchor is None:
+            self.anchor, self.start = frame, frame.timestamp
+            return
+        if self.options.dedup is not None and difference(self.anchor.thumb, frame.thumb) <= self.options.dedup:
+            self.result.duplicates += 1
+            self.span += 1
+            self.last_dup = frame
+            return
+        self._pair(self.anchor, frame)
+        self.anchor, self.span, self.last_dup = frame, 1, None
+
+    def finish(self) -> None:
+        if self.anchor is None or self.result.frames_in < 2:
+            self._flush()
+            raise InputError(f"the input has {self.result.frames_in} frame(s): at least 2 are needed")
+        if self.last_dup is not None:
+            self._pair(self.anchor, self.last_dup)
+            self.anchor = self.last_dup
+        self._flush()
+        opts = self.options
+        if opts.factor is not None:
+            last = schedule.factor_last(self.anchor.index, self.anchor.pts, opts.factor)
+        else:
+            last = schedule.fps_last(self.anchor.index, self.anchor.timestamp, self.start, opts.fps)
+        self._emit(self.anchor, self.anchor, last, [])
+
+    def _pair(self, a: _Frame, b: _Frame) -> None:
+        opts = self.options
+        if opts.factor is not None:
+            planned = schedule.factor_pair(a.index, a.pts, b.pts, opts.factor, self.span)
+        else:
+            if b.timestamp <= a.timestamp:
+                raise InputError(f"input timestamps do not increase at frame {b.index}")
+            planned = schedule.fps_pair(a.index, a.timestamp, b.timestamp, self.start, opts.fps)
+        planned = [p for p in planned if p.index >= self.skip]
+        if not planned:
+            return
+        times = [p.t for p in planned if not p.is_copy]
+        if self.batch and (len(self.batch) >= opts.batch_size or [p.t for p in self.batch[0][2] if not p.is_copy] != times):
+            self._flush()
+        self.batch.append((a, b, planned))
+
+    def _flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        cut_flags = []
+        for a, b, _ in batch:
+            cut = self.options.scene_threshold is not None and difference(a.thumb, b.thumb) > self.options.scene_threshold
+            cut_flags.append(cut)
+            self.result.cuts += cut
+        model_pairs = [(a, b, p) for (a, b, p), cut in zip(batch, cut_flags) if not cut]
+        times = [p.t for p in batch[0][2] if not p.is_copy]
+        outputs: dict[int, list[torch.Tensor]] = {}
+        if model_pairs and times:
+            clock = time.perf_counter()
+            img0 = torch.cat([a.tensor for a, _, _ in model_pairs])
+            img1 = torch.cat([b.tensor for _, b, _ in model_pairs])
+            frames_t = self.run_model(img0, img1, times)
+            for row, (a, _, _) in enumerate(model_pairs):
+                outputs[id(a)] = [f[row] for f in frames_t]
+            self.result.timings["model"] += time.perf_counter() - clock
+        for (a, b, planned), cut in zip(batch, cut_flags):
+            self._emit(a, b, planned, None if cut else outputs.get(id(a), []))
+
+    def _emit(self, a: _Frame, b: _Frame, planned: list, generated: list | None) -> None:
+        tensors = iter(generated or [])
+        for p in planned:
+            if self.writer_errors:
+                raise self.writer_errors[0]
+            if p.is_copy:
+                image = a.image
+            elif (tensor := next(tensors, None)) is not None:
+                image = _to_image(tensor, a.image.dtype)
+            else:
+                image = cut_frame(a.image, b.image, p.t, self.options.on_cut)
+            self.outbox.put((image, p.pts))
+            self.result.frames_out += 1
+            if self.progress is not None:
+                self.progress(p.index + 1)
+        self.outbox.put(None)

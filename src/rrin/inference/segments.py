@@ -1,0 +1,107 @@
+"""Resumable encoding: closed video segments plus a small journal.
+
+A :class:`SegmentSink` encodes the output in independent segments (each starts with a
+fresh encoder, so with a keyframe) under ``OUTPUT.rrin-parts/``: ``seg0000.nut``, … with
+absolute pts. After each segment is closed, ``journal.json`` is rewritten atomically
+with the finished segments and the number of output frames they hold. A rerun with the
+same settings skips the finished frames (the pipeline still decodes them, but does not
+run the model on them) and re-encodes from the first unfinished segment. At the end
+:func:`~rrin.io.video_writer.concat_segments` remuxes the packets into the output. Encoding
+is deterministic for the same frames and settings, so an interrupted-and-resumed run gives
+the same decoded frames as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io.atomic import atomic_path
+from ..io.video_writer import EncodeSettings, VideoWriter, concat_segments
+
+__all__ = ["SegmentSink", "parts_folder"]
+
+
+def parts_folder(output: Path) -> Path:
+    return output.with_name(output.name + ".rrin-parts")
+
+
+class SegmentSink:
+    """A sink (``write``/``boundary``/``close``/``abort``) that encodes closed segments.
+
+    Args:
+        output: the final video path; parts live in ``OUTPUT.rrin-parts``.
+        settings: the encode settings.
+        fingerprint: a JSON-able description of the job (input, options, model); a journal
+            with another fingerprint is refused rather than silently mixed.
+        segment_frames: close a segment at the first pair boundary after this many frames.
+    """
+
+    def __init__(self, output: Path, settings: EncodeSettings, fingerprint: dict, segment_frames: int = 64) -> None:
+        self.output = Path(output)
+        self.settings = settings
+        self.folder = parts_folder(self.output)
+        self.journal_path = self.folder / "journal.json"
+        self.segment_frames = segment_frames
+        self.fingerprint = fingerprint
+        self.segments: list[dict] = []
+        if self.journal_path.is_file():
+            journal = json.loads(self.journal_path.read_text())
+            if journal.get("fingerprint") != fingerprint:
+                raise InputError(f"{self.folder} belongs to a different job (other input or options); "
+                                 "remove it or rerun with the original options")
+            self.segments = [s for s in journal["segments"] if (self.folder / s["file"]).is_file()]
+        self.folder.mkdir(exist_ok=True)
+        self._writer: VideoWriter | None = None
+        self._count = 0
+        self.warnings: list[str] = []
+
+    @property
+    def done_frames(self) -> int:
+        """Output frames held by finished segments (the pipeline skips them)."""
+        return sum(s["frames"] for s in self.segments)
+
+    def write(self, image: np.ndarray, pts: int) -> None:
+        if self._writer is None:
+            name = f"seg{len(self.segments):04d}.nut"
+            self._writer = VideoWriter(self.folder / name, self.settings)
+            self._name, self._count = name, 0
+        self._writer.write(image, pts)
+        self._count += 1
+
+    def boundary(self) -> None:
+        """A pair boundary: close the segment if it is long enough."""
+        if self._writer is not None and self._count >= self.segment_frames:
+            self._close_segment()
+
+    def _close_segment(self) -> None:
+        self._writer.close()
+        self._writer = None
+        self.segments.append({"file": self._name, "frames": self._count})
+        with atomic_path(self.journal_path) as tmp:
+            tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "segments": self.segments}, indent=1))
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._close_segment()
+
+    def abort(self) -> None:
+        """Drop the unfinished segment; finished ones and the journal stay for --resume."""
+        if self._writer is not None:
+            self._writer.abort()
+            (self.folder / self._name).unlink(missing_ok=True)
+            self._writer = None
+
+    def assemble(self, path: Path, source: Path | None) -> list[str]:
+        """Concatenate the segments into ``path`` (a temporary name); returns warnings."""
+        return concat_segments([self.folder / s["file"] for s in self.segments], path, source)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

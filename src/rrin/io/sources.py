@@ -1,0 +1,96 @@
+"""Inputs of ``rrin interpolate``: a video file or a folder of numbered images.
+
+Both readers expose the same attributes (``width``, ``height``, ``frame_rate``,
+``time_base``, ``pix_fmt``, ``bit_depth``, ``color``, ``error``, ``frame_count``) and iterate
+:class:`~rrin.io.video.VideoFrame` s with exact ``pts``/``timestamp``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+from .frames import list_frames
+from .video import ColorInfo, VideoFrame, VideoReader
+
+__all__ = ["FrameFolderReader", "open_source"]
+
+
+class FrameFolderReader:
+    """The images of a folder in natural order (2.png before 10.png) at ``frame_rate``.
+
+    All images must have the same size (:class:`InputError` naming the first that differs).
+    16-bit images are read as uint16 when ``deep``; everything else as uint8 RGB.
+    """
+
+    def __init__(self, folder: str | Path, frame_rate: Fraction = Fraction(25), deep: bool = False) -> None:
+        self.path = Path(folder)
+        self.files = list_frames(self.path)
+        first = self._read(self.files[0], deep)
+        self.height, self.width = first.shape[:2]
+        self.bit_depth = 16 if first.dtype == np.uint16 else 8
+        self.deep = deep and self.bit_depth > 8
+        self.frame_rate = Fraction(frame_rate)
+        self.time_base = 1 / self.frame_rate
+        self.pix_fmt = "yuv444p16le" if self.bit_depth > 8 else "yuv420p"
+        self.color = ColorInfo()
+        self.error: str | None = None
+        self.container = None
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def fps(self) -> float:
+        return float(self.frame_rate)
+
+    @staticmethod
+    def _read(path: Path, deep: bool) -> np.ndarray:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise InputError(f"{path} is not a readable image")
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        elif image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+        else:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        if image.dtype == np.uint16 and not deep:
+            image = (image // 257).astype(np.uint8)
+        elif image.dtype not in (np.uint8, np.uint16):
+            raise InputError(f"{path}: unsupported sample type {image.dtype}")
+        return image
+
+    def __iter__(self) -> Iterator[VideoFrame]:
+        for index, path in enumerate(self.files):
+            image = self._read(path, self.deep)
+            if image.shape[:2] != (self.height, self.width):
+                raise InputError(f"{path} is {image.shape[1]}x{image.shape[0]}, the folder's first image "
+                                 f"is {self.width}x{self.height}: all frames must have one size")
+            timestamp = index * self.time_base
+            yield VideoFrame(image, float(timestamp), index, index, timestamp)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "FrameFolderReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_source(path: str | Path, deep: bool = True) -> VideoReader | FrameFolderReader:
+    """A reader for a video file or a frame folder; :class:`InputError` when missing."""
+    path = Path(path)
+    if path.is_dir():
+        return FrameFolderReader(path, deep=deep)
+    if not path.exists():
+        raise InputError(f"input {path} does not exist")
+    return VideoReader(path, deep=deep)
