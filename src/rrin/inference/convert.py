@@ -108,7 +108,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
         if job.fps is not None and job.fps < reader.frame_rate * Fraction(999, 1000):
             raise InputError(f"--fps {float(job.fps):g} is below the input's {reader.fps:g} frames/s")
         settings = encode_settings(reader, job) if video else None
-        if progress is not None and reader.frame_count:
+        if progress is not None and hasattr(progress, "total") and reader.frame_count:
             count = reader.frame_count
             progress.total = ((count - 1) * job.factor + 1 if job.fps is None
                               else int((count - 1) / reader.frame_rate * job.fps) + 1)
@@ -119,7 +119,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
         if not video:
             return _to_folder(job, reader, options, run_model, progress)
         if job.resume:
-            return _resumable(job, reader, settings, options, run_model, progress, source)
+            return _resumable(job, reader, settings, options, run_model, progress, source, str(model))
         with atomic_path(job.output) as tmp:
             writer = VideoWriter(tmp, settings, source)
             result = interpolate_stream(reader, writer, run_model, options, progress=progress)
@@ -175,10 +175,11 @@ def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
     return ConvertReport(result)
 
 
-def _resumable(job, reader, settings, options, run_model, progress, source) -> ConvertReport:
+def _resumable(job, reader, settings, options, run_model, progress, source, model_name) -> ConvertReport:
     stat = job.input.stat()
     fingerprint = {"input": str(job.input.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                   "options": repr(options), "settings": repr(settings), "segment_frames": job.segment_frames}
+                   "options": repr(options), "settings": repr(settings), "segment_frames": job.segment_frames,
+                   "model": model_name, "flow_scale": job.flow_scale, "tile": job.tile}
     sink = SegmentSink(job.output, settings, fingerprint, job.segment_frames)
     result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress)
     with atomic_path(job.output) as tmp:

@@ -191,6 +191,8 @@ class VideoWriter:
 
     def __init__(self, path: str | os.PathLike, settings: EncodeSettings, source: str | os.PathLike | None = None) -> None:
         self.settings = settings
+        if settings.codec == "libsvtav1":
+            os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr otherwise
         self._muxer = _Muxer(Path(path), source)
         self.warnings = self._muxer.warnings
         try:
