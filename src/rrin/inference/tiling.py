@@ -23,7 +23,7 @@ __all__ = ["bytes_per_pixel", "available_memory", "choose_tile", "tile_starts", 
 def bytes_per_pixel(base_width: int) -> int:
     """Rough peak bytes per frame pixel of one RRIN pair on CPU in fp32: about 48 float
     feature channels per ``base_width`` unit alive at once across the four U-Nets and warps
-    (measured order of magnitude, deliberately generous)."""
+    (an order-of-magnitude estimate, deliberately generous; not measured)."""
     return 4 * 48 * base_width
 
 
