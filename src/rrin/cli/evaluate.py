@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         samples = open_dataset(args.dataset, args.root, args.subset, args.limit)
     if args.model is not None or list_models():
-        predictors.insert(0, ModelPredictor.load(args.model, args.device, args.precision))
+        predictors.insert(0, ModelPredictor.load(args.model, args.device, args.precision, backend=args.backend))
     elif not args.quiet:
         print("rrin: no shipped model installed and no --model given: scoring the baselines only", file=sys.stderr)
     if not predictors:

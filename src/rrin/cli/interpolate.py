@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         flow_scale=args.flow_scale, tile=args.tile,
     )
     bar = ProgressBar(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
-    report = convert(job, model=args.model, device=args.device, precision=args.precision, progress=bar)
+    report = convert(job, model=args.model, device=args.device, precision=args.precision,
+                     backend=args.backend, progress=bar)
     bar.close()
     for warning in report.warnings:
         print(f"rrin: warning: {warning}", file=sys.stderr)

@@ -50,13 +50,14 @@ class ModelPredictor:
         self.name = name
 
     @classmethod
-    def load(cls, model=None, device="auto", precision="auto", name: str | None = None) -> "ModelPredictor":
+    def load(cls, model=None, device="auto", precision="auto", name: str | None = None,
+             backend: str = "auto") -> "ModelPredictor":
         """Load ``model`` (shipped name, weights path, :class:`RRIN` or ``None``) into a predictor."""
         from ..inference import Interpolator
 
         if name is None:
             name = "rrin" if model is None or not isinstance(model, (str, os.PathLike)) else Path(model).stem
-        return cls(Interpolator(model, device=device, precision=precision), name)
+        return cls(Interpolator(model, device=device, precision=precision, backend=backend), name)
 
     def predict(self, img0, img1, times):
         return self.interpolator.interpolate_many(_uint8(img0), _uint8(img1), list(times))

@@ -95,12 +95,12 @@ def _check_paths(job: ConvertJob) -> bool:
 
 
 def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = "auto",
-            progress: Callable[[int], None] | None = None, run_model: Callable | None = None) -> ConvertReport:
+            backend: str = "auto", progress: Callable[[int], None] | None = None, run_model: Callable | None = None) -> ConvertReport:
     """Run ``job``; returns the frame counts, warnings and where decoding stopped early.
 
     ``run_model`` replaces the model call (``(img0, img1, times) -> list of img_t``);
     by default an :class:`~rrin.inference.Interpolator` built from ``model``/``device``/
-    ``precision``.
+    ``precision``/``backend``.
     """
     video = _check_paths(job)
     options = job.options()
@@ -113,7 +113,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             progress.total = ((count - 1) * job.factor + 1 if job.fps is None
                               else int((count - 1) / reader.frame_rate * job.fps) + 1)
         if run_model is None:
-            run_model = model_runner(job, reader.height, reader.width, model, device, precision)
+            run_model = model_runner(job, reader.height, reader.width, model, device, precision, backend)
 
         source = job.input if job.input.is_file() else None
         if not video:
@@ -128,7 +128,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
 
 
 def model_runner(job: ConvertJob, height: int, width: int, model=None, device: str = "auto",
-                 precision: str = "auto") -> Callable:
+                 precision: str = "auto", backend: str = "auto") -> Callable:
     """``(img0, img1, times) -> [img_t]`` for the job: the Interpolator, with flows at
     ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU) when the
     frame would not fit the available memory (``job.tile`` = 0 never tiles)."""
@@ -138,7 +138,7 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
 
     if not 0 < job.flow_scale <= 1:
         raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
-    interpolator = Interpolator(model, device=device, precision=precision)
+    interpolator = Interpolator(model, device=device, precision=precision, backend=backend)
     if job.flow_scale != 1:
         def run(img0, img1, times):
             return run_flow_scaled(interpolator.model, img0, img1, times, job.flow_scale,
