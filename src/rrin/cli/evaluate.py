@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write the prediction and an error heat map of each method's worst cases")
     parser.add_argument("--worst", type=positive_int, default=5, help="how many worst cases --save-images keeps (default 5)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out report")
-    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr (it is shown only on a terminal)")
     parser.set_defaults(handler=run)
 
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if not predictors:
         raise InputError("nothing to evaluate: give --model or --baselines")
     worst = WorstCases(args.worst) if args.save_images else None
-    progress = None if args.quiet else _progress("evaluate")
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress("evaluate")
     if samples is None:
         report = evaluate_clip(predictors, frames, args.factor, progress=progress, on_prediction=worst)
     else:
