@@ -12,7 +12,7 @@ import torch
 from ..errors import InputError
 from ..io.images import Image
 from ..model.registry import load_model
-from ..model.rrin import RRIN, RRINOutput, _pad_to_multiple, crop_output
+from ..model.rrin import RRIN, RRINOutput, _pad_to_multiple, blend_warped, crop_output
 from ..model.warp import backward_warp
 from .backends import Backend, select_backend
 from .device import resolve_device, resolve_precision
@@ -194,9 +194,7 @@ def _interpolate_alpha(img0: Image, img1: Image, output: RRINOutput, t: float, l
     alpha1 = torch.from_numpy(img1.alpha if img1.alpha is not None else ones)[None, None].to(device)
     warped0 = backward_warp(alpha0, output.flow_t0, legacy)
     warped1 = backward_warp(alpha1, output.flow_t1, legacy)
-    weight0 = (1 - t) * output.mask[:, 0:1]
-    weight1 = t * output.mask[:, 1:2]
-    alpha_t = (weight0 * warped0 + weight1 * warped1) / (weight0 + weight1 + 1e-8)
+    alpha_t = blend_warped(warped0, warped1, output.mask, t)
     return alpha_t[0, 0].clamp(0, 1).cpu().numpy()
 
 

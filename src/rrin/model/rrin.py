@@ -149,9 +149,7 @@ class RRIN(nn.Module):
 
         mask_input = torch.cat((flow_t0, flow_t1, frames, img0_warped, img1_warped), dim=1)
         mask = torch.sigmoid(self.mask_unet(mask_input))
-        weight0 = (1 - t) * mask[:, 0:1]
-        weight1 = t * mask[:, 1:2]
-        blend = (weight0 * img0_warped + weight1 * img1_warped) / (weight0 + weight1 + _EPS)
+        blend = blend_warped(img0_warped, img1_warped, mask, t)
 
         residue = self.image_residue_unet(torch.cat((frames, blend), dim=1))
         img_t = (blend + residue).clamp(0, 1)
@@ -186,6 +184,20 @@ class RRIN(nn.Module):
         if img0_p.shape[-2:] != (height, width):
             output = crop_output(output, height, width)
         return output
+
+
+def blend_warped(img0_warped: torch.Tensor, img1_warped: torch.Tensor, mask: torch.Tensor, t: TimeLike) -> torch.Tensor:
+    """RRIN's normalised blend ``((1-t) m0 w0 + t m1 w1) / ((1-t) m0 + t m1)``.
+
+    Args:
+        img0_warped, img1_warped: (B, C, H, W) frames (or any channels, e.g. alpha) warped
+            to time t.
+        mask: (B, 2, H, W) sigmoid weight maps from the weight-map U-Net.
+        t: a float, or a (B, 1, 1, 1) tensor.
+    """
+    weight0 = (1 - t) * mask[:, 0:1]
+    weight1 = t * mask[:, 1:2]
+    return (weight0 * img0_warped + weight1 * img1_warped) / (weight0 + weight1 + _EPS)
 
 
 def crop_output(output: RRINOutput, height: int, width: int) -> RRINOutput:
