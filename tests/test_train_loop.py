@@ -207,3 +207,45 @@ def test_init_from_keeps_loaded_weights_and_zero_residues_gives_blend(tmp_path):
     with torch.no_grad():
         out = fresh(img0, img1, 0.25).img_t
     torch.testing.assert_close(out, 0.75 * img0 + 0.25 * img1)
+
+
+def test_flow_stage_trains_only_the_flow_unet(dataset, tmp_path):
+    from rrin.train.trainer import _build_model
+
+    with pytest.raises(ConfigError, match="loss.flow"):
+        tiny_config(dataset, "train.stage=flow", "loss.flow=0")
+    with pytest.raises(ConfigError, match="train.stage must be"):
+        tiny_config(dataset, "train.stage=mask")
+    config = tiny_config(dataset, "train.stage=flow", "train.steps=4", "loss.flow=1.0")
+    result = train(config, tmp_path / "run")
+    assert result.state == "finished" and result.last_val is not None  # validation runs the whole network
+    trained = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)["model"]
+    initial = _build_model(config, torch.device("cpu")).state_dict()
+    changed = {name for name, value in trained.items() if not torch.equal(value, initial[name])}
+    assert changed and all(name.startswith("flow_unet.") for name in changed)
+    rows = read_csv(tmp_path / "run" / "train.csv")
+    assert [float(row["flow"]) > 0 for row in rows] == [True] * 4 and "charbonnier" not in rows[0]
+
+
+def test_kaiming_init_keeps_activations_and_still_starts_at_the_blend():
+    from rrin.train.trainer import _build_model
+
+    default = _build_model(load_config(None, ["model.preset=lite", "init.zero_residues=true"]), torch.device("cpu"))
+    kaiming = _build_model(load_config(None, ["model.preset=lite", "init.kaiming=true", "init.zero_residues=true"]),
+                           torch.device("cpu"))
+    assert all(not torch.equal(kaiming.state_dict()[k], v) for k, v in default.state_dict().items() if k.endswith("block.0.weight"))
+    assert all(float(m.bias.detach().abs().sum()) == 0 for m in kaiming.modules() if isinstance(m, torch.nn.Conv2d))
+
+    def bottom_std(model) -> float:  # activation scale at the flow U-Net's bottom
+        seen = []
+        hook = model.flow_unet.midconv.register_forward_hook(lambda module, inputs, output: seen.append(float(output.detach().std())))
+        model.flow_unet(torch.rand(1, 6, 64, 64))
+        hook.remove()
+        return seen[0]
+
+    torch.manual_seed(0)
+    assert bottom_std(kaiming) > 3 * bottom_std(default)
+    img0, img1 = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        out = kaiming.eval()(img0, img1, 0.25).img_t
+    torch.testing.assert_close(out, 0.75 * img0 + 0.25 * img1)

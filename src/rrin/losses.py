@@ -160,6 +160,14 @@ class TrainingLoss(nn.Module):
             return o.flow
         return o.flow * max(0.0, 1.0 - step / o.flow_decay_steps)
 
+    def flow_only(self, flows, batch: dict[str, torch.Tensor], step: int = 0):
+        """The flow pre-training stage's loss: only the pseudo-flow term, on ``flows``
+        (anything with ``flow_01`` and ``flow_10``) → (total, {"flow": value})."""
+        if "flow" not in batch:
+            raise ConfigError("the flow stage needs pseudo-flow: a dataset made with --flow, or loss.flow > 0 to compute it")
+        total = self.flow_weight(step) * flow_supervision(flows.flow_01, flows.flow_10, batch["flow"].float())
+        return total, {"flow": float(total.detach())}
+
     def forward(self, output, batch: dict[str, torch.Tensor], step: int = 0):
         o = self.options
         prediction, target = output.img_t.float(), batch["img_t"].float()

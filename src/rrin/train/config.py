@@ -49,9 +49,11 @@ class ModelSection:
 
 @dataclass(frozen=True)
 class InitSection:
-    """``zero_residues``: start a fresh network at the t-weighted blend (ignored with ``from``);
-    ``from``: initial weights file."""
+    """``kaiming``: initialise a fresh network's convolutions Kaiming-normal (PyTorch's
+    default lets activations fade through the U-Nets' depth); ``zero_residues``: then start
+    it at the t-weighted blend; ``from``: initial weights file (both others ignored)."""
 
+    kaiming: bool = False
     zero_residues: bool = False
     from_: str = ""
     seed: int = 0
@@ -125,6 +127,11 @@ class OptimSection:
 
 @dataclass(frozen=True)
 class TrainSection:
+    """``stage``: ``full`` trains the whole network on ``[loss]``; ``flow`` is a pre-training
+    stage that runs and trains only the flow U-Net against the pseudo-flow (``loss.flow``),
+    about four times cheaper per sample. Validation always runs the whole network."""
+
+    stage: str = "full"
     steps: int = 10000
     batch_size: int = 8
     val_every: int = 500
@@ -155,6 +162,10 @@ class TrainConfig:
         self.model.build()  # validates the architecture
         if self.train.precision not in ("fp32", "bf16", "fp16", "auto"):
             raise ConfigError(f"train.precision must be fp32, bf16, fp16 or auto, got {self.train.precision!r}")
+        if self.train.stage not in ("full", "flow"):
+            raise ConfigError(f"train.stage must be full or flow, got {self.train.stage!r}")
+        if self.train.stage == "flow" and self.loss.flow <= 0:
+            raise ConfigError("train.stage = flow trains against the pseudo-flow: set loss.flow > 0")
         kinds = ("manifest", "vimeo_triplet", "vimeo_septuplet", "folder", "synthetic")
         for key, value in (("data.kind", self.data.kind), ("data.val_kind", self.data.val_kind or self.data.kind)):
             if value not in kinds:

@@ -32,6 +32,7 @@ from .logging import RunLogger
 from .rundir import last_checkpoint, prepare_run_dir, write_status
 from .sampler import StreamBatchSampler
 from .schedule import EMA, learning_rate
+from .stages import stage_module
 from .state import check_architecture, load_training_checkpoint, rng_state, save_training_checkpoint, set_rng_state
 from .validate import validate
 
@@ -69,8 +70,11 @@ def _build_model(config: TrainConfig, device: torch.device) -> RRIN:
         if saved != model.config:
             raise CheckpointError(f"init.from {config.init.from_} is model {saved.to_dict()}, the config asks for {model.config.to_dict()}")
         model.load_state_dict(state)
-    elif config.init.zero_residues:  # only a fresh network starts at the blend; loaded weights stay
-        model.zero_init_residues()
+    else:  # only a fresh network is re-initialised; loaded weights stay
+        if config.init.kaiming:
+            model.kaiming_init()
+        if config.init.zero_residues:
+            model.zero_init_residues()
     return model.to(device)
 
 
@@ -170,7 +174,9 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     if resuming:
         say(f"resuming at step {step}")
 
-    net = DistributedDataParallel(model) if info.enabled else model
+    stepped = stage_module(model, opts.stage)
+    flow_stage = opts.stage == "flow"
+    net = DistributedDataParallel(stepped, find_unused_parameters=flow_stage) if info.enabled else stepped
     sampler = StreamBatchSampler(len(dataset), opts.batch_size, seed=opts.seed, rank=info.rank,
                                  world_size=info.world_size, start_step=step, end_step=opts.steps)
     loader = _loader(dataset, sampler, config.data.num_workers, device)
@@ -214,7 +220,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
             group["lr"] = lr
         with autocast(device, dtype):
             output = net(batch["img0"], batch["img1"], batch["t"])
-        loss, terms = criterion(output, batch, step)
+        loss, terms = criterion.flow_only(output, batch, step) if flow_stage else criterion(output, batch, step)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)

@@ -1,0 +1,39 @@
+"""What one training step runs: the whole network, or only its flow U-Net.
+
+The flow pre-training stage supervises ``flow_unet`` alone with pseudo-flow; skipping the
+other three U-Nets makes a sample about four times cheaper, which is what a CPU needs to
+teach the network motion before the photometric stage. The wrapper shares the model's
+parameters, so the optimizer, the EMA and the checkpoints stay those of the whole model.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..model.rrin import RRIN, Flows, _pad_to_multiple
+
+__all__ = ["FlowStage", "stage_module"]
+
+
+class FlowStage(nn.Module):
+    """Runs only ``model.estimate_flows``; ``forward(img0, img1, t)`` → :class:`Flows`.
+
+    Inputs are (B, 3, H, W) in [0, 1], any size; the flows come back cropped to (H, W).
+    ``t`` is accepted for the trainer's uniform call and ignored: flows do not depend on it.
+    """
+
+    def __init__(self, model: RRIN) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t=None) -> Flows:
+        height, width = img0.shape[-2:]
+        multiple = self.model.config.size_multiple
+        flows = self.model.estimate_flows(_pad_to_multiple(img0, multiple), _pad_to_multiple(img1, multiple))
+        return Flows(flow_01=flows.flow_01[..., :height, :width], flow_10=flows.flow_10[..., :height, :width])
+
+
+def stage_module(model: RRIN, stage: str) -> nn.Module:
+    """The module a training step calls for ``stage`` ("full" or "flow")."""
+    return FlowStage(model) if stage == "flow" else model
