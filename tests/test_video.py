@@ -250,7 +250,26 @@ BAD = {
     "fps below input": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--fps", "10"], "below the input"),
     "unknown extension": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["OUT=out.xyz"], "unknown output extension"),
     "output exists": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["OUT=a.mkv"], "--overwrite"),
+    "input fps on a video": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--input-fps", "30"], "frame folders"),
+    "input fps 0": (lambda d: frame_folder(d / "frames", 3), ["--input-fps", "0"], "positive"),
 }
+
+
+def frame_folder(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for k in range(count):
+        cv2.imwrite(str(folder / f"{k + 1}.png"), pattern(2 * k)[:, :, ::-1])
+    return folder
+
+
+def test_frame_folder_at_a_given_rate(tmp_path, tiny_weights):
+    """A folder has no timestamps: --input-fps names its rate (default 25)."""
+    folder = frame_folder(tmp_path / "frames", 3)
+    assert interpolate([folder, tmp_path / "a.mkv", "--input-fps", "12", "--fps", "24", "--codec", "ffv1"], tiny_weights) == 0
+    frames, times = decoded(tmp_path / "a.mkv")
+    assert len(frames) == 5 and np.allclose([float(t) for t in times], [m / 24 for m in range(5)], atol=1e-3)  # mkv: ms
+    assert interpolate([folder, tmp_path / "b.mkv", "--factor", "2", "--codec", "ffv1"], tiny_weights) == 0
+    assert np.allclose([float(t) for t in decoded(tmp_path / "b.mkv")[1]], [m / 50 for m in range(5)], atol=1e-3)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rate = parser.add_mutually_exclusive_group()
     rate.add_argument("--factor", type=int, default=None, help="N: (n-1)*N+1 frames, new ones at t=j/N (default 2)")
     rate.add_argument("--fps", default=None, help="target frame rate (e.g. 60, 59.94, 24000/1001); frames placed by timestamp")
+    parser.add_argument("--input-fps", default=None, metavar="RATE",
+                        help="frame rate of an input folder of images (default 25; videos carry their own)")
     add_model_options(parser)
     parser.add_argument("--codec", default="libx264", choices=sorted(CODECS), help="video encoder (default libx264)")
     parser.add_argument("--crf", type=int, default=None,
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     job = ConvertJob(
         input=args.input, output=args.output, factor=factor,
         fps=parse_rate(args.fps) if args.fps is not None else None,
+        input_fps=parse_rate(args.input_fps) if args.input_fps is not None else None,
         codec=args.codec, crf=args.crf, batch_size=args.batch_size,
         scene_threshold=args.scene_threshold if args.scene_threshold < 1 else None,
         on_cut=args.on_cut, dedup=args.dedup, resume=args.resume, overwrite=args.overwrite, segment_frames=args.segment_frames,

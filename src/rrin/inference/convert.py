@@ -39,6 +39,7 @@ class ConvertJob:
     output: Path
     factor: int | None = 2
     fps: Fraction | None = None
+    input_fps: Fraction | None = None  # a frame folder's rate (default 25)
     codec: str = "libx264"
     crf: int | None = None
     batch_size: int = 1
@@ -104,7 +105,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
     """
     video = _check_paths(job)
     options = job.options()
-    with open_source(job.input, deep=True) as reader:
+    with open_source(job.input, deep=True, frame_rate=job.input_fps) as reader:
         if job.fps is not None and job.fps < reader.frame_rate * Fraction(999, 1000):
             raise InputError(f"--fps {float(job.fps):g} is below the input's {reader.fps:g} frames/s")
         settings = encode_settings(reader, job) if video else None

@@ -18,7 +18,7 @@ from ..errors import InputError
 from .frames import list_frames
 from .video import ColorInfo, VideoFrame, VideoReader
 
-__all__ = ["FrameFolderReader", "open_source"]
+__all__ = ["FrameFolderReader", "open_source", "DEFAULT_FOLDER_RATE"]
 
 
 class FrameFolderReader:
@@ -86,11 +86,24 @@ class FrameFolderReader:
         self.close()
 
 
-def open_source(path: str | Path, deep: bool = True) -> VideoReader | FrameFolderReader:
-    """A reader for a video file or a frame folder; :class:`InputError` when missing."""
+#: The frame rate a folder of images is given when none is named.
+DEFAULT_FOLDER_RATE = Fraction(25)
+
+
+def open_source(path: str | Path, deep: bool = True,
+                frame_rate: Fraction | None = None) -> VideoReader | FrameFolderReader:
+    """A reader for a video file or a frame folder; :class:`InputError` when missing.
+
+    ``frame_rate``: the rate of a frame folder (default 25 frames/s); a video file carries
+    its own timestamps, so naming one for it is an :class:`InputError`.
+    """
     path = Path(path)
+    if frame_rate is not None and frame_rate <= 0:
+        raise InputError(f"the input frame rate must be positive, got {frame_rate}")
     if path.is_dir():
-        return FrameFolderReader(path, deep=deep)
+        return FrameFolderReader(path, frame_rate=frame_rate or DEFAULT_FOLDER_RATE, deep=deep)
     if not path.exists():
         raise InputError(f"input {path} does not exist")
+    if frame_rate is not None:
+        raise InputError(f"{path} is a video with its own timestamps: --input-fps is for frame folders")
     return VideoReader(path, deep=deep)
