@@ -101,7 +101,7 @@ def fetch_photos(data: Path) -> Path:
 def make_datasets(data: Path, video: Path) -> None:
     from rrin.data.make_dataset import MakeDatasetOptions, make_dataset
 
-    for folder, frames, stride in (("bbb_tri", 3, 8), ("bbb_sep", 7, 14)):
+    for folder, frames, stride in (("bbb_tri", 3, 3), ("bbb_sep", 7, 14)):
         options = MakeDatasetOptions(clip_length=frames, stride=stride, size=(448, 256), flow=True,
                                      val_fraction=0.1, segment_frames=720)
         out = data / folder
