@@ -164,7 +164,7 @@ class TrainingLoss(nn.Module):
         """The flow pre-training stage's loss: only the pseudo-flow term, on ``flows``
         (anything with ``flow_01`` and ``flow_10``) → (total, {"flow": value})."""
         if "flow" not in batch:
-            raise ConfigError("the flow stage needs pseudo-flow: a dataset made with --flow, or loss.flow > 0 to compute it")
+            raise ConfigError("the flow stage needs a pseudo-flow target ('flow') in every batch")
         total = self.flow_weight(step) * flow_supervision(flows.flow_01, flows.flow_10, batch["flow"].float())
         return total, {"flow": float(total.detach())}
 

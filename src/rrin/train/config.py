@@ -129,7 +129,7 @@ class OptimSection:
 class TrainSection:
     """``stage``: ``full`` trains the whole network on ``[loss]``; ``flow`` is a pre-training
     stage that runs and trains only the flow U-Net against the pseudo-flow (``loss.flow``),
-    about four times cheaper per sample. Validation always runs the whole network."""
+    several times cheaper per pixel. Validation always runs the whole network."""
 
     stage: str = "full"
     steps: int = 10000

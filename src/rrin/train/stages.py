@@ -1,7 +1,8 @@
 """What one training step runs: the whole network, or only its flow U-Net.
 
 The flow pre-training stage supervises ``flow_unet`` alone with pseudo-flow; skipping the
-other three U-Nets makes a sample about four times cheaper, which is what a CPU needs to
+other three U-Nets makes a step several times cheaper per pixel (measured: 4.5 samples/s
+at 192 px against 2.4 for a full step at 160 px, 2 CPU cores), which is what a CPU needs to
 teach the network motion before the photometric stage. The wrapper shares the model's
 parameters, so the optimizer, the EMA and the checkpoints stay those of the whole model.
 """
