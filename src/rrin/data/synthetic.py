@@ -87,15 +87,14 @@ def render_flow(layers: list[Layer], source: float, target: float, size: tuple[i
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
     flow = np.zeros((2, height, width), np.float32)
     for layer in layers:
-        to_texture = cv2.invertAffineTransform(affine_at(layer, source))
-        moved = affine_at(layer, target) @ np.vstack([to_texture, [0.0, 0.0, 1.0]])
+        placed = affine_at(layer, source)
+        moved = affine_at(layer, target) @ np.vstack([cv2.invertAffineTransform(placed), [0.0, 0.0, 1.0]])
         u = moved[0, 0] * xs + moved[0, 1] * ys + moved[0, 2] - xs
         v = moved[1, 0] * xs + moved[1, 1] * ys + moved[1, 2] - ys
         if layer.alpha is None:
             flow[0], flow[1] = u, v
             continue
-        alpha = cv2.warpAffine(layer.alpha, affine_at(layer, source), size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT)
+        alpha = cv2.warpAffine(layer.alpha, placed, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         covered = alpha >= 0.5
         flow[0][covered], flow[1][covered] = u[covered], v[covered]
     return flow

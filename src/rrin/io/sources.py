@@ -20,6 +20,9 @@ from .video import ColorInfo, VideoFrame, VideoReader
 
 __all__ = ["FrameFolderReader", "open_source", "DEFAULT_FOLDER_RATE"]
 
+#: The frame rate a folder of images is given when none is named.
+DEFAULT_FOLDER_RATE = Fraction(25)
+
 
 class FrameFolderReader:
     """The images of a folder in natural order (2.png before 10.png) at ``frame_rate``.
@@ -28,7 +31,7 @@ class FrameFolderReader:
     16-bit images are read as uint16 when ``deep``; everything else as uint8 RGB.
     """
 
-    def __init__(self, folder: str | Path, frame_rate: Fraction = Fraction(25), deep: bool = False) -> None:
+    def __init__(self, folder: str | Path, frame_rate: Fraction = DEFAULT_FOLDER_RATE, deep: bool = False) -> None:
         self.path = Path(folder)
         self.files = list_frames(self.path)
         first = self._read(self.files[0], deep)
@@ -84,10 +87,6 @@ class FrameFolderReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-#: The frame rate a folder of images is given when none is named.
-DEFAULT_FOLDER_RATE = Fraction(25)
 
 
 def open_source(path: str | Path, deep: bool = True,
