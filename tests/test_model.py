@@ -36,6 +36,9 @@ def test_any_size_is_padded_and_cropped():
     for name, value in vars(out).items():
         assert value.shape[-2:] == (37, 53), name
     assert out.img_t.min() >= 0 and out.img_t.max() <= 1
+    with torch.no_grad():
+        flows = model.flows(img0, img1)  # the same padding, without the synthesis
+    assert torch.equal(flows.flow_01, out.flow_01) and torch.equal(flows.flow_10, out.flow_10)
 
 
 def test_per_sample_time_matches_scalar_time():

@@ -156,6 +156,14 @@ def test_vimeo_reader(tmp_path, septuplet):
             seen.add(int(k))
         assert seen == {1, 2, 3, 4, 5}
         assert pick_frames(train.clip(0).frames, train, 0, False, rng)[1] == 0.5
+        # random span: any ordered three frames 2..6 apart, t the middle one's place between them
+        spans = set()
+        for _ in range(200):
+            frames, t = pick_frames(train.clip(0).frames, train, 0, True, rng, random_span=True)
+            first, middle, last = (int(f[0, 0, 0]) for f in frames)
+            assert 1 <= first < middle < last <= 7 and t == pytest.approx((middle - first) / (last - first))
+            spans.add(last - first)
+        assert spans == {2, 3, 4, 5, 6}
     # bad inputs: a frame of another size, an unreadable frame, a missing list
     _write_png(root / "sequences" / "00002/0001" / "im2.png", _frame(0, (20, 24)))
     with pytest.raises(InputError, match="differ in size"):

@@ -21,16 +21,25 @@ from .flow import bidirectional_flow
 __all__ = ["TrainingSamples", "ValidationSamples", "pick_frames", "to_tensors"]
 
 
-def pick_frames(frames: list[np.ndarray], reader, index: int, multi_t: bool, rng: np.random.Generator | None):
+def pick_frames(frames: list[np.ndarray], reader, index: int, multi_t: bool, rng: np.random.Generator | None,
+                random_span: bool = False):
     """([I0, I_t, I1], t) from a clip of 3 or 7 frames.
 
     7 frames: t = k/6 with k drawn from 1..5 when ``multi_t`` and ``rng`` are given, else
-    the middle frame (t = 0.5). 3 frames: the reader's ``time_of(index)`` if it has one.
+    the middle frame (t = 0.5). With ``random_span`` (and ``rng``) the end frames are drawn
+    too: 2 to 6 frames apart anywhere in the clip, t = k/span, so one dataset holds every
+    motion size from a frame pair's to three times it. 3 frames: the reader's
+    ``time_of(index)`` if it has one.
     """
     if len(frames) == 3:
         t = reader.time_of(index) if hasattr(reader, "time_of") else 0.5
         return frames, t
     last = len(frames) - 1
+    if random_span and rng is not None:
+        span = int(rng.integers(2, last + 1))
+        start = int(rng.integers(0, last - span + 1))
+        k = int(rng.integers(1, span))
+        return [frames[start], frames[start + k], frames[start + span]], k / span
     k = int(rng.integers(1, last)) if (multi_t and rng is not None) else last // 2
     return [frames[0], frames[k], frames[last]], k / last
 
@@ -49,9 +58,10 @@ def to_tensors(sample: Sample, want_flow: bool) -> dict[str, torch.Tensor]:
 class TrainingSamples(Dataset):
     """Augmented samples of ``reader``; indexed by ``(index, position)`` pairs."""
 
-    def __init__(self, reader, augment_options, *, seed: int = 0, multi_t: bool = False, want_flow: bool = False) -> None:
+    def __init__(self, reader, augment_options, *, seed: int = 0, multi_t: bool = False, random_span: bool = False,
+                 want_flow: bool = False) -> None:
         self.reader, self.options = reader, augment_options
-        self.seed, self.multi_t, self.want_flow = seed, multi_t, want_flow
+        self.seed, self.multi_t, self.random_span, self.want_flow = seed, multi_t, random_span, want_flow
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -60,10 +70,10 @@ class TrainingSamples(Dataset):
         index, position = key
         rng = np.random.default_rng([self.seed, position])
         clip = self.reader.clip(index)
-        frames, t = pick_frames(clip.frames, self.reader, index, self.multi_t, rng)
-        flow = clip.flow
+        frames, t = pick_frames(clip.frames, self.reader, index, self.multi_t, rng, self.random_span)
+        flow = clip.flow if frames[0] is clip.frames[0] and frames[-1] is clip.frames[-1] else None
         if self.want_flow and flow is None:
-            flow = bidirectional_flow(clip.frames[0], clip.frames[-1])
+            flow = bidirectional_flow(frames[0], frames[-1])
         sample = augment(Sample(frames, t, flow if self.want_flow else None), self.options, rng)
         return to_tensors(sample, self.want_flow)
 

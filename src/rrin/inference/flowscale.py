@@ -42,9 +42,9 @@ def run_flow_scaled(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, times: 
     small1 = F.interpolate(img1, size=(small_h, small_w), mode="bilinear", align_corners=False, antialias=True)
     outputs = []
     with autocast(device, dtype):
-        flows = model.estimate_flows(_pad_to_multiple(small0, multiple), _pad_to_multiple(small1, multiple))
-        flows = Flows(flow_01=_resize_flow(flows.flow_01[..., :small_h, :small_w].float(), full_h, full_w),
-                      flow_10=_resize_flow(flows.flow_10[..., :small_h, :small_w].float(), full_h, full_w))
+        flows = model.flows(small0, small1)
+        flows = Flows(flow_01=_resize_flow(flows.flow_01.float(), full_h, full_w),
+                      flow_10=_resize_flow(flows.flow_10.float(), full_h, full_w))
         for t in times:
             output = crop_output(model.synthesize(img0, img1, flows, t), height, width)
             outputs.append(output.img_t.float())

@@ -139,6 +139,14 @@ class RRIN(nn.Module):
         flows = self.flow_unet(torch.cat((img0, img1), dim=1))
         return Flows(flow_01=flows[:, 0:2], flow_10=flows[:, 2:4])
 
+    def flows(self, img0: torch.Tensor, img1: torch.Tensor) -> Flows:
+        """Bidirectional flows (B, 2, H, W) in pixels for (B, 3, H, W) inputs in [0, 1] of
+        any size (padded like :meth:`forward`, cropped back to (H, W))."""
+        height, width = img0.shape[-2:]
+        multiple = self.config.size_multiple
+        flows = self.estimate_flows(_pad_to_multiple(img0, multiple), _pad_to_multiple(img1, multiple))
+        return Flows(flow_01=flows.flow_01[..., :height, :width], flow_10=flows.flow_10[..., :height, :width])
+
     def synthesize(self, img0: torch.Tensor, img1: torch.Tensor, flows: Flows, t: TimeLike) -> RRINOutput:
         """The frame at ``t`` from padded inputs and their flows (steps 2–6 above).
 

@@ -66,7 +66,9 @@ class DataSection:
     ``kind``: ``manifest`` (a ``rrin make-dataset`` folder), ``vimeo_triplet``,
     ``vimeo_septuplet``, ``folder`` (consecutive frames) or ``synthetic`` (photos in
     ``path``, rendered on the fly). ``val_kind``/``val_path`` default to the same source's
-    validation split. ``multi_t``: with 7-frame clips, draw t from {1/6, …, 5/6}.
+    validation split. ``multi_t``: with 7-frame clips, draw t from {1/6, …, 5/6};
+    ``random_span``: with 7-frame clips, also draw the end frames (2 to 6 frames apart), for
+    motions of every size (see :func:`rrin.data.samples.pick_frames`).
     """
 
     kind: str = "manifest"
@@ -76,6 +78,7 @@ class DataSection:
     val_samples: int = 64
     val_crop: int = 0
     multi_t: bool = False
+    random_span: bool = False
     num_workers: int = 0
     synthetic_size: int = 256
     synthetic_length: int = 100000

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..model.rrin import RRIN, Flows, _pad_to_multiple
+from ..model.rrin import RRIN, Flows
 
 __all__ = ["FlowStage", "stage_module"]
 
@@ -29,10 +29,7 @@ class FlowStage(nn.Module):
         self.model = model
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, t=None) -> Flows:
-        height, width = img0.shape[-2:]
-        multiple = self.model.config.size_multiple
-        flows = self.model.estimate_flows(_pad_to_multiple(img0, multiple), _pad_to_multiple(img1, multiple))
-        return Flows(flow_01=flows.flow_01[..., :height, :width], flow_10=flows.flow_10[..., :height, :width])
+        return self.model.flows(img0, img1)
 
 
 def stage_module(model: RRIN, stage: str) -> nn.Module:

@@ -138,7 +138,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     val_kind = config.data.val_kind or config.data.kind
     val_reader = build_reader(val_kind, config.data.val_path or config.data.path, "val", config.data, opts.seed)
     dataset = TrainingSamples(train_reader, config.augment, seed=opts.seed, multi_t=config.data.multi_t,
-                              want_flow=criterion.wants_flow)
+                              random_span=config.data.random_span, want_flow=criterion.wants_flow)
     val_set = ValidationSamples(val_reader, limit=config.data.val_samples, crop=config.data.val_crop)
     if len(val_set) == 0:
         raise InputError(f"{val_reader.name}: no validation samples")
