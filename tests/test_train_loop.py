@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +97,27 @@ def test_resume_continues_the_same_run(dataset, tmp_path):
     # the checkpoint is a weights file for every command: config + EMA weights
     model_config, state = load_checkpoint(tmp_path / "straight" / "checkpoints" / "best.pt")
     assert model_config == config.model.build() and set(state) == set(a["model"])
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(dataset, tmp_path):
+    config = tiny_config(dataset, "train.val_every=100")
+
+    def press_ctrl_c_at_step_2(message: str) -> None:
+        if message.startswith("step 2/"):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    handler = signal.getsignal(signal.SIGINT)
+    interrupted = train(config, tmp_path / "run", progress=press_ctrl_c_at_step_2)
+    assert signal.getsignal(signal.SIGINT) is handler  # the trainer's handler is gone again
+    assert (interrupted.state, interrupted.step) == ("interrupted", 2)
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "interrupted"
+    assert torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)["step"] == 2
+    resumed = train(config, tmp_path / "run", resume=True)
+    straight = train(config, tmp_path / "straight")
+    assert (resumed.state, resumed.step) == ("finished", 6)
+    a = torch.load(tmp_path / "straight" / "checkpoints" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    assert all(torch.equal(a["model"][name], b["model"][name]) for name in a["model"])
 
 
 def test_run_folder_and_checkpoint_errors(dataset, tmp_path, capsys):

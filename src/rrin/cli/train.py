@@ -41,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     say = None if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     result = train(config, args.run, resume=args.resume, overwrite=args.overwrite, max_minutes=args.max_minutes,
                    progress=say)
+    if result.state == "interrupted":
+        print(f"interrupted at step {result.step}, checkpoint saved; continue with: rrin train --run {args.run} --resume",
+              file=sys.stderr, flush=True)
+        return 130
     if not args.quiet and result.best_psnr is not None:
         print(f"{result.state} at step {result.step}; best validation PSNR {result.best_psnr:.2f} dB", flush=True)
     return 0

@@ -32,6 +32,7 @@ from .logging import RunLogger
 from .rundir import last_checkpoint, prepare_run_dir, write_status
 from .sampler import StreamBatchSampler
 from .schedule import EMA, learning_rate
+from .signals import ignore_interrupts, stop_requests
 from .stages import stage_module
 from .state import check_architecture, load_training_checkpoint, rng_state, save_training_checkpoint, set_rng_state
 from .validate import validate
@@ -41,7 +42,7 @@ __all__ = ["train", "TrainResult", "resolved_config"]
 
 @dataclass
 class TrainResult:
-    state: str  # "finished" or "stopped" (wall-clock budget)
+    state: str  # "finished", "stopped" (wall-clock budget) or "interrupted" (Ctrl-C, SIGTERM)
     step: int
     run_dir: Path
     best_psnr: float | None
@@ -80,7 +81,7 @@ def _build_model(config: TrainConfig, device: torch.device) -> RRIN:
 
 def _loader(dataset, sampler, workers: int, device: torch.device) -> DataLoader:
     return DataLoader(dataset, batch_sampler=sampler, num_workers=workers, pin_memory=device.type == "cuda",
-                      persistent_workers=False)
+                      persistent_workers=False, worker_init_fn=ignore_interrupts if workers else None)
 
 
 def _batches(loader: DataLoader):
@@ -213,55 +214,56 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     window_start, window_samples, window_steps, window_loss, window_terms = time.monotonic(), 0, 0, 0.0, {}
     last_val, state = None, "finished"
     model.train()
-    for batch in _batches(loader):
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        lr = learning_rate(step, config.optim.lr, config.optim.warmup_steps, opts.steps, config.optim.min_lr_ratio)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        with autocast(device, dtype):
-            output = net(batch["img0"], batch["img1"], batch["t"])
-        loss, terms = criterion.flow_only(output, batch, step) if flow_stage else criterion(output, batch, step)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip if config.optim.grad_clip > 0 else math.inf)
-        scaler.step(optimizer)
-        scaler.update()
-        ema.update(model, step)
-        step += 1
-        samples_seen += opts.batch_size * info.world_size
-        window_samples += opts.batch_size * info.world_size
-        window_steps += 1
-        window_loss += float(loss.detach())
-        for name, value in terms.items():
-            window_terms[name] = window_terms.get(name, 0.0) + value
+    with stop_requests() as stop_requested:
+        for batch in _batches(loader):
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+            lr = learning_rate(step, config.optim.lr, config.optim.warmup_steps, opts.steps, config.optim.min_lr_ratio)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            with autocast(device, dtype):
+                output = net(batch["img0"], batch["img1"], batch["t"])
+            loss, terms = criterion.flow_only(output, batch, step) if flow_stage else criterion(output, batch, step)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip if config.optim.grad_clip > 0 else math.inf)
+            scaler.step(optimizer)
+            scaler.update()
+            ema.update(model, step)
+            step += 1
+            samples_seen += opts.batch_size * info.world_size
+            window_samples += opts.batch_size * info.world_size
+            window_steps += 1
+            window_loss += float(loss.detach())
+            for name, value in terms.items():
+                window_terms[name] = window_terms.get(name, 0.0) + value
 
-        if step % opts.log_every == 0 or step == opts.steps:
-            count = window_steps
-            mean = all_reduce_mean(torch.tensor([window_loss / count], device=device), info).item()
-            elapsed = time.monotonic() - window_start
-            if info.is_main:
-                row = {"step": step, "loss": mean, **{k: v / count for k, v in window_terms.items()},
-                       "lr": lr, "grad_norm": float(grad_norm), "samples_per_s": window_samples / max(elapsed, 1e-9),
-                       "elapsed_s": time.monotonic() - start_time}
-                logger.log("train", row)
-                say(f"step {step}/{opts.steps} loss {mean:.4f} lr {lr:.2e} {row['samples_per_s']:.1f} samples/s")
-            window_start, window_samples, window_steps, window_loss, window_terms = time.monotonic(), 0, 0, 0.0, {}
-        if step % opts.val_every == 0 or step == opts.steps:
-            if info.is_main:
-                last_val = run_validation()
-            barrier(info)
-        if step % opts.checkpoint_every == 0 and step != opts.steps:
-            save(f"step_{step:07d}")
-        out_of_time = budget > 0 and time.monotonic() - start_time >= budget
-        if broadcast_flag(out_of_time, info, device) and step < opts.steps:
-            state = "stopped"
-            break
+            if step % opts.log_every == 0 or step == opts.steps:
+                count = window_steps
+                mean = all_reduce_mean(torch.tensor([window_loss / count], device=device), info).item()
+                elapsed = time.monotonic() - window_start
+                if info.is_main:
+                    row = {"step": step, "loss": mean, **{k: v / count for k, v in window_terms.items()},
+                           "lr": lr, "grad_norm": float(grad_norm), "samples_per_s": window_samples / max(elapsed, 1e-9),
+                           "elapsed_s": time.monotonic() - start_time}
+                    logger.log("train", row)
+                    say(f"step {step}/{opts.steps} loss {mean:.4f} lr {lr:.2e} {row['samples_per_s']:.1f} samples/s")
+                window_start, window_samples, window_steps, window_loss, window_terms = time.monotonic(), 0, 0, 0.0, {}
+            if step % opts.val_every == 0 or step == opts.steps:
+                if info.is_main:
+                    last_val = run_validation()
+                barrier(info)
+            if step % opts.checkpoint_every == 0 and step != opts.steps:
+                save(f"step_{step:07d}")
+            out_of_time = budget > 0 and time.monotonic() - start_time >= budget
+            if broadcast_flag(out_of_time or stop_requested.is_set(), info, device) and step < opts.steps:
+                state = "interrupted" if stop_requested.is_set() else "stopped"
+                break
     # Every rank's weight checksum: DDP keeps them equal; the status file records them.
     checksum = sum(float(p.detach().double().sum()) for p in model.parameters())
     checksums = gather_float(checksum, info, device)
     if info.is_main:
-        if state == "stopped" and (last_val is None or last_val["step"] != step):
+        if state == "stopped" and (last_val is None or last_val["step"] != step):  # not on Ctrl-C: save and go
             last_val = run_validation()
         save(f"step_{step:07d}" if state == "finished" else "")
         write_status(run_dir, state, step=step, best_psnr=best, blend_psnr=baseline, rank_checksums=checksums)
