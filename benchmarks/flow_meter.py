@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from real_footage import fetch_clips
 from rrin.data.flow import dis_flow
 from rrin.evaluate import load_clip
+from rrin.inference.flowscale import flows_at_scale
 from rrin.model.registry import load_model
 from rrin.model.warp import backward_warp
 
@@ -36,21 +36,6 @@ def to_tensor(frame: np.ndarray) -> torch.Tensor:
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(-10 * torch.log10(((a - b) ** 2).mean().clamp_min(1e-10)))
-
-
-@torch.inference_mode()
-def model_flow(model, img0: torch.Tensor, img1: torch.Tensor, scale: float) -> torch.Tensor:
-    """``flow_01`` (1, 2, H, W) in full-size pixels, estimated on the pair resized by ``scale``."""
-    height, width = img0.shape[-2:]
-    if scale != 1:
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        img0 = F.interpolate(img0, size=size, mode="bilinear", align_corners=False, antialias=True)
-        img1 = F.interpolate(img1, size=size, mode="bilinear", align_corners=False, antialias=True)
-    flow = model.flows(img0, img1).flow_01
-    if scale != 1:
-        ratio = torch.tensor([width / flow.shape[-1], height / flow.shape[-2]]).view(1, 2, 1, 1)
-        flow = F.interpolate(flow, size=(height, width), mode="bilinear", align_corners=False) * ratio
-    return flow
 
 
 def main() -> int:
@@ -76,8 +61,9 @@ def main() -> int:
             img0, img1 = to_tensor(frames[i]), to_tensor(frames[i + args.gap])
             flows = {"zero flow": torch.zeros(1, 2, *img0.shape[-2:]),
                      "DIS": torch.from_numpy(dis_flow(frames[i], frames[i + args.gap]))[None]}
-            for scale in scales:
-                flows[f"model, scale {scale:g}"] = model_flow(model, img0, img1, scale)
+            with torch.inference_mode():
+                for scale in scales:
+                    flows[f"model, scale {scale:g}"] = flows_at_scale(model, img0, img1, scale).flow_01
             for name, flow in flows.items():
                 scores.setdefault(name, []).append(psnr(backward_warp(img1, flow), img0))
         row = ", ".join(f"{name} {np.mean(values):.2f}" for name, values in scores.items())

@@ -18,13 +18,28 @@ import torch.nn.functional as F
 from ..model.rrin import RRIN, Flows, _pad_to_multiple, crop_output
 from .device import autocast
 
-__all__ = ["run_flow_scaled"]
+__all__ = ["flows_at_scale", "run_flow_scaled"]
 
 
 def _resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
     h, w = flow.shape[-2:]
     flow = F.interpolate(flow, size=(height, width), mode="bilinear", align_corners=False)
     return torch.cat([flow[:, 0:1] * (width / w), flow[:, 1:2] * (height / h)], dim=1)
+
+
+def flows_at_scale(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, scale: float) -> Flows:
+    """Bidirectional flows (B, 2, H, W), in full-size pixels, for (B, 3, H, W) float inputs
+    in [0, 1] of any size, estimated on both frames resized by ``scale`` (0 < scale ≤ 1;
+    1 is plain :meth:`RRIN.flows`)."""
+    if scale == 1:
+        return model.flows(img0, img1)
+    height, width = img0.shape[-2:]
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    small0 = F.interpolate(img0, size=size, mode="bilinear", align_corners=False, antialias=True)
+    small1 = F.interpolate(img1, size=size, mode="bilinear", align_corners=False, antialias=True)
+    flows = model.flows(small0, small1)
+    return Flows(flow_01=_resize_flow(flows.flow_01.float(), height, width),
+                 flow_10=_resize_flow(flows.flow_10.float(), height, width))
 
 
 @torch.inference_mode()
@@ -36,15 +51,9 @@ def run_flow_scaled(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, times: 
     multiple = model.config.size_multiple
     img0 = _pad_to_multiple(img0.to(device, torch.float32), multiple)
     img1 = _pad_to_multiple(img1.to(device, torch.float32), multiple)
-    full_h, full_w = img0.shape[-2:]
-    small_h, small_w = max(1, round(full_h * scale)), max(1, round(full_w * scale))
-    small0 = F.interpolate(img0, size=(small_h, small_w), mode="bilinear", align_corners=False, antialias=True)
-    small1 = F.interpolate(img1, size=(small_h, small_w), mode="bilinear", align_corners=False, antialias=True)
     outputs = []
     with autocast(device, dtype):
-        flows = model.flows(small0, small1)
-        flows = Flows(flow_01=_resize_flow(flows.flow_01.float(), full_h, full_w),
-                      flow_10=_resize_flow(flows.flow_10.float(), full_h, full_w))
+        flows = flows_at_scale(model, img0, img1, scale)
         for t in times:
             output = crop_output(model.synthesize(img0, img1, flows, t), height, width)
             outputs.append(output.img_t.float())
