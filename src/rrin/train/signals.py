@@ -3,7 +3,8 @@
 The first signal only asks: the loop finishes the step it is in, writes a checkpoint and
 returns, so ``rrin train --resume`` continues exactly there (a scheduler's SIGTERM gets the
 same treatment). A second Ctrl-C interrupts at once, as usual. Data-loading workers ignore
-Ctrl-C (a terminal sends it to the whole process group), so the last batches still arrive.
+both signals (a terminal's Ctrl-C and many schedulers' SIGTERM reach every process of the
+job), so the last batches still arrive; they exit with the trainer as always.
 """
 
 from __future__ import annotations
@@ -42,5 +43,6 @@ def stop_requests() -> Iterator[threading.Event]:
 
 
 def ignore_interrupts(worker_id: int = 0) -> None:
-    """A DataLoader ``worker_init_fn``: the worker leaves Ctrl-C to the training process."""
+    """A DataLoader ``worker_init_fn``: the worker leaves Ctrl-C and SIGTERM to the trainer."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
