@@ -26,16 +26,9 @@ from real_footage import fetch_clips
 from rrin.data.flow import dis_flow
 from rrin.evaluate import load_clip
 from rrin.inference.flowscale import flows_at_scale
+from rrin.metrics import psnr, to_tensor
 from rrin.model.registry import load_model
 from rrin.model.warp import backward_warp
-
-
-def to_tensor(frame: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(frame).permute(2, 0, 1)[None].float().div(255.0)
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float(-10 * torch.log10(((a - b) ** 2).mean().clamp_min(1e-10)))
 
 
 def main() -> int:
@@ -65,7 +58,7 @@ def main() -> int:
                 for scale in scales:
                     flows[f"model, scale {scale:g}"] = flows_at_scale(model, img0, img1, scale).flow_01
             for name, flow in flows.items():
-                scores.setdefault(name, []).append(psnr(backward_warp(img1, flow), img0))
+                scores.setdefault(name, []).append(float(psnr(backward_warp(img1, flow), img0)))
         row = ", ".join(f"{name} {np.mean(values):.2f}" for name, values in scores.items())
         print(f"{clip.stem} ({len(next(iter(scores.values())))} pairs): {row}", flush=True)
     return 0
