@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from real_footage import fetch_clips
-from rrin.data.flow import dis_flow
+from rrin.model.dis import dis_flow
 from rrin.evaluate import load_clip
 from rrin.inference.flowscale import flows_at_scale
 from rrin.metrics import psnr, to_tensor

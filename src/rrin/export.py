@@ -6,12 +6,15 @@ Three graphs can be exported from one :class:`~rrin.model.RRIN`:
   RGB in [0, 1] of **any** height and width (the graph pads them by edge replication to a
   multiple of ``config.size_multiple`` and crops the result back) and ``t`` (B,) float32,
   the time step of each sample in (0, 1) (0 is ``img0``, 1 is ``img1``); output ``img_t``
-  (B, 3, H, W) float32 in [0, 1].
+  (B, 3, H, W) float32 in [0, 1]. A DIS-flow model (``config.flow == "dis"``) computes its
+  flows outside the network, so its graph takes them as inputs too: ``img0, img1, flow_01,
+  flow_10, t`` (flows (B, 2, H, W) in pixels, from :func:`rrin.model.dis.dis_flows_tensor`).
 * ``"flows"`` and ``"synthesize"``: the two halves used by the ONNX Runtime and OpenVINO
   backends, so that the flow U-Net runs once per pair for several time steps. They take
   padded inputs (H, W multiples of ``size_multiple``); ``synthesize`` takes
   ``img0, img1, flow_01, flow_10, t`` and returns every field of
   :class:`~rrin.model.RRINOutput` except the two input flows, in declaration order.
+  A DIS-flow model has no ``flows`` graph.
 
 Export runs under ``torch.inference_mode`` (no autograd graph: exporting outside it once
 took 23.8 GB at 1080p) and traces at a small size; height, width and batch stay dynamic.
@@ -42,6 +45,10 @@ __all__ = [
     "require",
 ]
 
+#: Bumped whenever the exported computation changes (warp, blend, graph layout), so that
+#: cached graphs of an older rrin are never served (see ``inference/backends/cache.py``).
+GRAPH_VERSION = 2
+
 #: Output names of the ``synthesize`` graph, in order.
 SYNTH_OUTPUTS = ("img_t", "flow_t0", "flow_t1", "img0_warped", "img1_warped", "mask", "blend", "residue")
 
@@ -61,21 +68,30 @@ def require(module: str, extra: str):
 
 
 class _ModelGraph(nn.Module):
-    """forward(img0, img1, t) → img_t on inputs of any size (padding inside the graph)."""
+    """forward(img0, img1, t) → img_t on inputs of any size (padding inside the graph);
+    forward(img0, img1, flow_01, flow_10, t) for a DIS-flow model."""
 
     def __init__(self, model: RRIN) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
         height, width = img0.shape[-2], img0.shape[-1]
         multiple = self.model.config.size_multiple
         # Always pad (possibly by zero) so that the traced graph has no size-dependent branch.
         pad_h = (multiple - height % multiple) % multiple
         pad_w = (multiple - width % multiple) % multiple
-        img0 = F.pad(img0, (0, pad_w, 0, pad_h), mode="replicate")
-        img1 = F.pad(img1, (0, pad_w, 0, pad_h), mode="replicate")
-        flows = self.model.estimate_flows(img0, img1)
+
+        def pad(x: torch.Tensor) -> torch.Tensor:
+            return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+
+        img0, img1 = pad(img0), pad(img1)
+        if len(rest) == 3:  # DIS flows given
+            flow_01, flow_10, t = rest
+            flows = Flows(pad(flow_01), pad(flow_10))
+        else:
+            (t,) = rest
+            flows = self.model.estimate_flows(img0, img1)
         img_t = self.model.synthesize(img0, img1, flows, t).img_t
         return img_t[:, :, :height, :width]
 
@@ -106,13 +122,19 @@ def _graph_spec(model: RRIN, graph: str, height: int, width: int, batch: int):
     img0 = torch.rand(batch, 3, height, width, generator=generator)
     img1 = torch.rand(batch, 3, height, width, generator=generator)
     t = torch.linspace(0.3, 0.7, batch)
+    flow_01 = torch.randn(batch, 2, height, width, generator=generator)
+    flow_10 = torch.randn(batch, 2, height, width, generator=generator)
+    takes_flows = model.config.flow == "dis"
+    if graph == "model" and takes_flows:
+        names = ["img0", "img1", "flow_01", "flow_10", "t"]
+        return _ModelGraph(model), (img0, img1, flow_01, flow_10, t), names, ["img_t"]
     if graph == "model":
         return _ModelGraph(model), (img0, img1, t), ["img0", "img1", "t"], ["img_t"]
+    if graph == "flows" and takes_flows:
+        raise InputError("a DIS-flow model has no flows graph: DIS runs outside the network")
     if graph == "flows":
         return _FlowsGraph(model), (img0, img1), ["img0", "img1"], ["flow_01", "flow_10"]
     if graph == "synthesize":
-        flow_01 = torch.randn(batch, 2, height, width, generator=generator)
-        flow_10 = torch.randn(batch, 2, height, width, generator=generator)
         names = ["img0", "img1", "flow_01", "flow_10", "t"]
         return _SynthesizeGraph(model), (img0, img1, flow_01, flow_10, t), names, list(SYNTH_OUTPUTS)
     raise InputError(f"unknown graph {graph!r}; use one of {', '.join(GRAPHS)}")
@@ -203,7 +225,7 @@ def _cpu_copy(model: RRIN) -> RRIN:
     """``model`` in float32 on CPU, contiguous (a copy when it lives elsewhere)."""
     import copy
 
-    parameter = next(model.parameters())
-    if parameter.device.type == "cpu" and parameter.dtype == torch.float32 and not model.training:
+    parameter = next(model.parameters(), None)
+    if parameter is None or (parameter.device.type == "cpu" and parameter.dtype == torch.float32 and not model.training):
         return model
     return copy.deepcopy(model).to("cpu", torch.float32).eval()

@@ -27,8 +27,11 @@ def register(subparsers) -> None:
     parser.add_argument("--min-motion", type=float, default=0.003,
                         help="near-static: first/last frame thumbnail difference below this (default 0.003)")
     parser.add_argument("--val-fraction", type=float, default=0.1, help="share held out for validation (default 0.1)")
+    parser.add_argument("--split", choices=("auto", "sources", "segments"), default="auto",
+                        help="validation: whole sources, or every Nth segment of each source "
+                             "(default auto: segments for one source, sources for several)")
     parser.add_argument("--segment-frames", type=positive_int, default=600,
-                        help="single video: split unit in frames (default 600)")
+                        help="split by segments: split unit in frames (default 600)")
     parser.add_argument("--max-clips", type=int, default=0, help="at most this many clips per source (0: all)")
     parser.add_argument("--flow", action="store_true", help="store DIS optical flow between first and last frame")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted dataset")
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         clip_length=args.frames, stride=args.stride, frame_step=args.frame_step,
         size=parse_size(args.size) if args.size else None, cut_threshold=args.cut_threshold,
         min_motion=args.min_motion, val_fraction=args.val_fraction, segment_frames=args.segment_frames,
-        max_clips=args.max_clips, flow=args.flow,
+        max_clips=args.max_clips, flow=args.flow, split=args.split,
     )
     manifest = make_dataset(args.inputs, args.out, options, resume=args.resume, overwrite=args.overwrite,
                             progress=lambda message: print(message, file=sys.stderr, flush=True))

@@ -11,11 +11,11 @@ centre-cropped to it at creation. Two measures, on 64×36 grey thumbnails in [0,
   Buck Bunny (first 6000 frames, pairs two frames apart) this measure has quartiles
   0.0017 / 0.0054 / 0.0141, so the default drops roughly the calmest third.
 
-Split: with several sources, whole sources go to validation (``val_fraction`` of them, at
-least one, chosen by a stable hash of their names). With a single source, the video is
-cut into segments of ``segment_frames`` frames and every ``round(1/val_fraction)``-th
-segment is validation; clips crossing a segment boundary are dropped, so no frame is in
-both splits.
+Split (``split``): ``sources`` sends whole sources to validation (``val_fraction`` of them,
+at least one, chosen by a stable hash of their names); ``segments`` cuts every source into
+segments of ``segment_frames`` frames and makes every ``round(1/val_fraction)``-th segment
+validation, dropping clips that cross a segment boundary, so no frame is in both splits.
+``auto`` (the default) is ``segments`` for a single source and ``sources`` for several.
 
 Resumable: the manifest is rewritten after every finished source; a rerun with
 ``resume=True`` and the same inputs and options skips finished sources. An existing dataset is never replaced unless
@@ -39,8 +39,8 @@ from ..io.atomic import atomic_path
 from ..io.frames import list_frames
 from ..io.images import IMAGE_EXTENSIONS
 from ..io.video import VideoReader
+from ..model.dis import dis_flows
 from .clips import read_rgb8
-from .flow import bidirectional_flow
 from .manifest import FORMAT, MANIFEST, read_manifest, write_manifest
 
 __all__ = ["MakeDatasetOptions", "make_dataset", "find_sources", "VIDEO_EXTENSIONS", "parse_size"]
@@ -62,6 +62,7 @@ class MakeDatasetOptions:
     segment_frames: int = 600
     max_clips: int = 0  # per source, 0 = all
     flow: bool = False
+    split: str = "auto"  # "auto", "sources" or "segments"
 
     def __post_init__(self) -> None:
         if self.clip_length not in (3, 7):
@@ -70,6 +71,8 @@ class MakeDatasetOptions:
             raise InputError("frame step must be ≥ 1 and stride ≥ 0")
         if not 0.0 <= self.val_fraction < 1.0:
             raise InputError(f"validation fraction must be in [0, 1), got {self.val_fraction}")
+        if self.split not in ("auto", "sources", "segments"):
+            raise InputError(f"split must be auto, sources or segments, got {self.split!r}")
 
     @property
     def span(self) -> int:
@@ -210,7 +213,7 @@ def make_dataset(
         "frame_step": options.frame_step, "size": list(options.size) if options.size else None,
         "cut_threshold": options.cut_threshold, "min_motion": options.min_motion,
         "val_fraction": options.val_fraction, "segment_frames": options.segment_frames,
-        "max_clips": options.max_clips, "flow": options.flow,
+        "max_clips": options.max_clips, "flow": options.flow, "split": options.split,
         "inputs": [str(p) for p in sources],
     }
     manifest = {"format": FORMAT, "version": 1, **settings, "sources": {}, "clips": []}
@@ -225,7 +228,8 @@ def make_dataset(
         else:
             raise InputError(f"{out} already exists and is not empty (pass --resume to continue it or --overwrite to replace it)")
     out.mkdir(parents=True, exist_ok=True)
-    val_names = _val_sources(names, options.val_fraction)
+    by_segments = options.split == "segments" or (options.split == "auto" and len(sources) == 1)
+    val_names = set() if by_segments else _val_sources(names, options.val_fraction)
     every = max(1, round(1 / options.val_fraction)) if options.val_fraction > 0 else 0
     for source, name in zip(sources, names):
         if manifest["sources"].get(name, {}).get("done"):
@@ -240,7 +244,7 @@ def make_dataset(
                 skipped[reason] += 1
                 continue
             split = "val" if name in val_names else "train"
-            if len(sources) == 1 and every:
+            if by_segments and every:
                 segment = start // options.segment_frames
                 if segment != (start + options.span - 1) // options.segment_frames:
                     skipped["boundary"] += 1
@@ -254,7 +258,7 @@ def make_dataset(
             if options.flow:
                 entry["flow"] = f"clips/{name}/{start:06d}.flow.npy"
                 with atomic_path(out / entry["flow"]) as tmp:
-                    np.save(tmp, bidirectional_flow(frames[0], frames[-1]).astype(np.float16))
+                    np.save(tmp, dis_flows(frames[0], frames[-1]).astype(np.float16))
             clips.append(entry)
         manifest["clips"] = [c for c in manifest["clips"] if c["source"] != name] + clips
         manifest["sources"][name] = {"path": str(source), "done": True, "clips": len(clips), "skipped": skipped}

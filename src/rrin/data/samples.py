@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .augment import Sample, augment, center_crop
-from .flow import bidirectional_flow
+from ..model.dis import dis_flows
 
 __all__ = ["TrainingSamples", "ValidationSamples", "pick_frames", "to_tensors"]
 
@@ -59,9 +59,15 @@ class TrainingSamples(Dataset):
     """Augmented samples of ``reader``; indexed by ``(index, position)`` pairs."""
 
     def __init__(self, reader, augment_options, *, seed: int = 0, multi_t: bool = False, random_span: bool = False,
-                 want_flow: bool = False) -> None:
+                 want_flow: bool = False, flow_fn=dis_flows, estimated_flow: bool = False) -> None:
+        """``flow_fn(frame0, frame1) -> (4, H, W)`` computes the flows of a sample that has
+        none stored (DIS by default; a DIS-flow model passes its own preset).
+        ``estimated_flow``: the flows are a network input, so they must be what inference
+        computes: a reader's exact flows (synthetic motion) are replaced by ``flow_fn``'s."""
         self.reader, self.options = reader, augment_options
         self.seed, self.multi_t, self.random_span, self.want_flow = seed, multi_t, random_span, want_flow
+        self.flow_fn = flow_fn
+        self.use_stored = not (estimated_flow and getattr(reader, "exact_flow", False))
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -71,9 +77,10 @@ class TrainingSamples(Dataset):
         rng = np.random.default_rng([self.seed, position])
         clip = self.reader.clip(index)
         frames, t = pick_frames(clip.frames, self.reader, index, self.multi_t, rng, self.random_span)
-        flow = clip.flow if frames[0] is clip.frames[0] and frames[-1] is clip.frames[-1] else None
+        ends = frames[0] is clip.frames[0] and frames[-1] is clip.frames[-1]
+        flow = clip.flow if ends and self.use_stored else None
         if self.want_flow and flow is None:
-            flow = bidirectional_flow(frames[0], frames[-1])
+            flow = self.flow_fn(frames[0], frames[-1])
         sample = augment(Sample(frames, t, flow if self.want_flow else None), self.options, rng)
         return to_tensors(sample, self.want_flow)
 

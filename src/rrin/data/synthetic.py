@@ -123,6 +123,9 @@ class SyntheticClips:
     twice the sample size.
     """
 
+    #: The flows of its clips are exact (rendered), not estimated.
+    exact_flow = True
+
     clip_length = 3
 
     def __init__(self, folder: str | Path, *, size: int = 256, length: int = 100000, layers: int = 4,

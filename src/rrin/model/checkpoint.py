@@ -124,8 +124,9 @@ def _load_torch(path: Path, ema: bool) -> tuple[RRINConfig, StateDict]:
     else:
         raw = payload
     tensors = {name: value for name, value in raw.items() if isinstance(value, torch.Tensor)}
-    state = {name: value.float() for name, value in _to_our_names(tensors, path).items()}
-    if isinstance(config_values, Mapping):
+    has_config = isinstance(config_values, Mapping)
+    state = {name: value.float() for name, value in _to_our_names(tensors, path, require_flow=not has_config).items()}
+    if has_config:
         model_values = config_values.get("model", config_values)
         try:
             return RRINConfig.from_dict(model_values), state
@@ -145,7 +146,9 @@ def _is_foreign(tensors: Mapping[str, torch.Tensor]) -> bool:
     return any(_strip_wrappers(name).startswith(tuple(_FOREIGN_PREFIXES)) for name in tensors)
 
 
-def _to_our_names(tensors: Mapping[str, torch.Tensor], path: Path) -> StateDict:
+def _to_our_names(tensors: Mapping[str, torch.Tensor], path: Path, require_flow: bool = True) -> StateDict:
+    """Our parameter names for any format's; ``require_flow``: a file without a config must
+    hold a flow U-Net (files with a config may be DIS-flow models, which have none)."""
     state: StateDict = {}
     for name, value in tensors.items():
         name = _strip_wrappers(name)
@@ -154,7 +157,7 @@ def _to_our_names(tensors: Mapping[str, torch.Tensor], path: Path) -> StateDict:
                 name = ours + name[len(foreign):]
                 break
         state[name] = value
-    if not any(name.startswith("flow_unet.") for name in state):
+    if require_flow and not any(name.startswith("flow_unet.") for name in state):
         raise CheckpointError(f"{path} does not hold RRIN weights (no flow U-Net parameters found)")
     return state
 

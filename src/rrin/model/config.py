@@ -14,7 +14,14 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 
-__all__ = ["RRINConfig", "PRESETS"]
+__all__ = ["RRINConfig", "PRESETS", "FLOW_SOURCES", "PADDINGS", "DIS_PRESETS"]
+
+#: Where the bidirectional flows come from: the paper's flow U-Net, or OpenCV's DIS.
+FLOW_SOURCES = ("unet", "dis")
+#: What the warp reads outside the frame: zeros (the original release) or the border pixel.
+PADDINGS = ("zeros", "border")
+#: OpenCV's DIS presets, fastest first.
+DIS_PRESETS = ("ultrafast", "fast", "medium")
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,19 @@ class RRINConfig:
         legacy_warp: sample the warp grid as the original release did (grid normalised as
             ``2(x/W - 0.5)``, PyTorch 1.0 ``align_corners=True``), which is the geometry the
             authors' weights were trained with. ``False`` is the exact pixel-centre warp.
+        flow: ``"unet"`` (the paper's flow U-Net estimates ``flow_01`` and ``flow_10``) or
+            ``"dis"`` (OpenCV's DIS optical flow does, outside the network: no flow U-Net
+            parameters; see :mod:`rrin.model.dis`).
+        padding: what the warp reads where a flow points outside the frame: ``"zeros"``
+            (the original release; black smears at moving borders) or ``"border"`` (the
+            nearest edge pixel).
+        refine: run the three refinement U-Nets (flow residue, weight maps, image
+            residue). ``False`` keeps only the paper's fixed synthesis: intermediate flows,
+            backward warps and the (1-t, t)-weighted blend, exactly what the network computes
+            when those U-Nets' last layers are zero.
+        dis_preset: DIS preset (``flow = "dis"``): ``ultrafast``, ``fast`` or ``medium``.
+        dis_max_side: DIS runs on the pair downscaled so that its longer side is at most
+            this many pixels, and the flows are scaled back up (0: always full size).
     """
 
     base_width: int = 32
@@ -37,6 +57,11 @@ class RRINConfig:
     depth: int = 4
     negative_slope: float = 0.1
     legacy_warp: bool = False
+    flow: str = "unet"
+    padding: str = "zeros"
+    refine: bool = True
+    dis_preset: str = "medium"
+    dis_max_side: int = 1280
 
     def __post_init__(self) -> None:
         for name in ("base_width", "flow_depth", "depth"):
@@ -45,13 +70,22 @@ class RRINConfig:
                 raise ConfigError(f"model config: {name} must be a positive integer, got {value!r}")
         if not isinstance(self.negative_slope, (int, float)) or isinstance(self.negative_slope, bool):
             raise ConfigError(f"model config: negative_slope must be a number, got {self.negative_slope!r}")
-        if not isinstance(self.legacy_warp, bool):
-            raise ConfigError(f"model config: legacy_warp must be true or false, got {self.legacy_warp!r}")
+        for name in ("legacy_warp", "refine"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"model config: {name} must be true or false, got {getattr(self, name)!r}")
+        for name, choices in (("flow", FLOW_SOURCES), ("padding", PADDINGS), ("dis_preset", DIS_PRESETS)):
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"model config: {name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        if not isinstance(self.dis_max_side, int) or isinstance(self.dis_max_side, bool) or self.dis_max_side < 0:
+            raise ConfigError(f"model config: dis_max_side must be a non-negative integer, got {self.dis_max_side!r}")
+        if self.flow == "unet" and not self.refine:
+            raise ConfigError("model config: refine = false needs flow = \"dis\" (the flow U-Net is trained with the rest)")
 
     @property
     def size_multiple(self) -> int:
         """Input height and width must be multiples of this (the deepest U-Net's stride)."""
-        return 2 ** (max(self.flow_depth, self.depth) - 1)
+        depths = ([self.flow_depth] if self.flow == "unet" else []) + ([self.depth] if self.refine else [])
+        return 2 ** (max(depths) - 1) if depths else 1
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -80,8 +114,13 @@ class RRINConfig:
 
 
 #: Named configurations. ``rrin`` is the paper's network; ``lite`` halves every width
-#: (about a quarter of the multiply-accumulates) for CPU use.
+#: (about a quarter of the multiply-accumulates) for CPU use. The ``dis`` ones take their
+#: flows from OpenCV's DIS and keep the paper's refinement stages, with border reads;
+#: ``dis-synthesis`` is the refinement-free synthesis alone (no parameters).
 PRESETS: dict[str, RRINConfig] = {
     "rrin": RRINConfig(),
     "lite": RRINConfig(base_width=16),
+    "dis": RRINConfig(flow="dis", padding="border"),
+    "dis-lite": RRINConfig(base_width=16, flow="dis", padding="border"),
+    "dis-synthesis": RRINConfig(flow="dis", padding="border", refine=False),
 }

@@ -14,6 +14,10 @@ Four U-Nets:
    the blend is ``((1-t) m0 w0 + t m1 w1) / ((1-t) m0 + t m1)``.
 6. ``image_residue_unet`` on cat(I0, I1, blend) → a residue added to the blend, clamped.
 
+With ``config.flow == "dis"`` step 1 is OpenCV's DIS optical flow (:mod:`.dis`, no
+parameters); with ``config.refine`` false steps 3, 5 and 6 are skipped (no residues, equal
+weight maps): the paper's fixed synthesis alone.
+
 The model only predicts: it returns an :class:`RRINOutput` and computes no loss.
 """
 
@@ -27,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import RRINConfig
+from .dis import dis_flows_tensor
 from .unet import UNet
 from .warp import backward_warp
 
@@ -106,19 +111,28 @@ class RRIN(nn.Module):
         super().__init__()
         self.config = config or RRINConfig()
         width, slope = self.config.base_width, self.config.negative_slope
-        self.flow_unet = UNet(6, 4, self.config.flow_depth, width, slope)
-        self.flow_residue_unet = UNet(10, 4, self.config.depth, width, slope)
-        self.mask_unet = UNet(16, 2, self.config.depth, width, slope)
-        self.image_residue_unet = UNet(9, 3, self.config.depth, width, slope)
+        if self.config.flow == "unet":
+            self.flow_unet = UNet(6, 4, self.config.flow_depth, width, slope)
+        if self.config.refine:
+            self.flow_residue_unet = UNet(10, 4, self.config.depth, width, slope)
+            self.mask_unet = UNet(16, 2, self.config.depth, width, slope)
+            self.image_residue_unet = UNet(9, 3, self.config.depth, width, slope)
+
+    @property
+    def unets(self) -> list[UNet]:
+        """The network's U-Nets (four, fewer with DIS flows or without refinement)."""
+        names = ("flow_unet", "flow_residue_unet", "mask_unet", "image_residue_unet")
+        return [getattr(self, name) for name in names if hasattr(self, name)]
 
     def zero_init_residues(self) -> None:
-        """Zero the last layers of all four U-Nets.
+        """Zero the last layers of all U-Nets.
 
-        An untrained network then predicts zero flow, equal weight maps (sigmoid(0) = 0.5),
-        no residue, and therefore exactly the t-weighted blend ``(1-t) I0 + t I1``:
-        training starts at frame blending and only improves on it.
+        An untrained network then predicts zero flow (DIS flows with ``flow = "dis"``),
+        no flow residue, equal weight maps (sigmoid(0) = 0.5) and no image residue:
+        the t-weighted blend ``(1-t) I0 + t I1``, or with DIS flows the paper's fixed
+        synthesis; training starts there and only improves on it.
         """
-        for unet in (self.flow_unet, self.flow_residue_unet, self.mask_unet, self.image_residue_unet):
+        for unet in self.unets:
             nn.init.zeros_(unet.last.weight)
             nn.init.zeros_(unet.last.bias)
 
@@ -135,7 +149,14 @@ class RRIN(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def estimate_flows(self, img0: torch.Tensor, img1: torch.Tensor) -> Flows:
-        """Bidirectional flows for padded inputs (H, W multiples of ``size_multiple``)."""
+        """Bidirectional flows for padded inputs (H, W multiples of ``size_multiple``).
+
+        With ``config.flow == "dis"`` they come from OpenCV's DIS on the CPU (8-bit grey
+        frames, no gradient) and are returned on the inputs' device as float32.
+        """
+        if self.config.flow == "dis":
+            flow_01, flow_10 = dis_flows_tensor(img0, img1, self.config.dis_preset, self.config.dis_max_side)
+            return Flows(flow_01=flow_01, flow_10=flow_10)
         flows = self.flow_unet(torch.cat((img0, img1), dim=1))
         return Flows(flow_01=flows[:, 0:2], flow_10=flows[:, 2:4])
 
@@ -158,20 +179,25 @@ class RRIN(nn.Module):
         flow_t0 = -(1 - t) * t * flow_01 + t * t * flow_10
         flow_t1 = (1 - t) * (1 - t) * flow_01 - t * (1 - t) * flow_10
 
+        refine = self.config.refine
         frames = torch.cat((img0, img1), dim=1)
-        flow_residue = self.flow_residue_unet(torch.cat((flow_t0, flow_t1, frames), dim=1))
-        flow_t0 = flow_t0 + flow_residue[:, 0:2]
-        flow_t1 = flow_t1 + flow_residue[:, 2:4]
+        if refine:
+            flow_residue = self.flow_residue_unet(torch.cat((flow_t0, flow_t1, frames), dim=1))
+            flow_t0 = flow_t0 + flow_residue[:, 0:2]
+            flow_t1 = flow_t1 + flow_residue[:, 2:4]
 
-        legacy = self.config.legacy_warp
-        img0_warped = backward_warp(img0, flow_t0, legacy)
-        img1_warped = backward_warp(img1, flow_t1, legacy)
+        legacy, padding = self.config.legacy_warp, self.config.padding
+        img0_warped = backward_warp(img0, flow_t0, legacy, padding)
+        img1_warped = backward_warp(img1, flow_t1, legacy, padding)
 
-        mask_input = torch.cat((flow_t0, flow_t1, frames, img0_warped, img1_warped), dim=1)
-        mask = torch.sigmoid(self.mask_unet(mask_input))
+        if refine:
+            mask_input = torch.cat((flow_t0, flow_t1, frames, img0_warped, img1_warped), dim=1)
+            mask = torch.sigmoid(self.mask_unet(mask_input))
+        else:
+            mask = torch.full_like(flow_t0, 0.5)
         blend = blend_warped(img0_warped, img1_warped, mask, t)
 
-        residue = self.image_residue_unet(torch.cat((frames, blend), dim=1))
+        residue = self.image_residue_unet(torch.cat((frames, blend), dim=1)) if refine else torch.zeros_like(blend)
         img_t = (blend + residue).clamp(0, 1)
         return RRINOutput(
             img_t=img_t,
@@ -186,12 +212,14 @@ class RRIN(nn.Module):
             residue=residue,
         )
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: TimeLike = 0.5) -> RRINOutput:
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: TimeLike = 0.5, flows: Flows | None = None) -> RRINOutput:
         """Interpolate the frame at time ``t`` between ``img0`` (t=0) and ``img1`` (t=1).
 
         Args:
             img0, img1: (B, 3, H, W) float tensors in [0, 1], RGB, any H and W.
             t: a float in (0, 1), or a (B,) tensor with one time step per sample.
+            flows: the pair's flows, (B, 2, H, W) each, when already known (training on
+                stored DIS flows); ``None`` estimates them.
 
         Returns:
             An :class:`RRINOutput` whose tensors are all cropped to (H, W).
@@ -200,7 +228,11 @@ class RRIN(nn.Module):
         multiple = self.config.size_multiple
         img0_p = _pad_to_multiple(img0, multiple)
         img1_p = _pad_to_multiple(img1, multiple)
-        output = self.synthesize(img0_p, img1_p, self.estimate_flows(img0_p, img1_p), t)
+        if flows is None:
+            flows = self.estimate_flows(img0_p, img1_p)
+        else:
+            flows = Flows(_pad_to_multiple(flows.flow_01, multiple), _pad_to_multiple(flows.flow_10, multiple))
+        output = self.synthesize(img0_p, img1_p, flows, t)
         if img0_p.shape[-2:] != (height, width):
             output = crop_output(output, height, width)
         return output

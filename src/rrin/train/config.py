@@ -28,7 +28,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ModelSection:
-    """``preset`` ("rrin" or "lite") with optional explicit overrides of its fields."""
+    """``preset`` (a name of :data:`rrin.model.config.PRESETS`: "rrin", "lite", "dis",
+    "dis-lite") with optional explicit overrides of its fields."""
 
     preset: str = "lite"
     base_width: int | None = None
@@ -36,6 +37,11 @@ class ModelSection:
     depth: int | None = None
     negative_slope: float | None = None
     legacy_warp: bool | None = None
+    flow: str | None = None
+    padding: str | None = None
+    refine: bool | None = None
+    dis_preset: str | None = None
+    dis_max_side: int | None = None
 
     def build(self) -> RRINConfig:
         if self.preset not in PRESETS:
@@ -167,6 +173,10 @@ class TrainConfig:
             raise ConfigError(f"train.precision must be fp32, bf16, fp16 or auto, got {self.train.precision!r}")
         if self.train.stage not in ("full", "flow"):
             raise ConfigError(f"train.stage must be full or flow, got {self.train.stage!r}")
+        if self.train.stage == "flow" and self.model.build().flow != "unet":
+            raise ConfigError("train.stage = flow trains the flow U-Net; this model takes its flows from DIS")
+        if self.loss.flow > 0 and self.model.build().flow != "unet":
+            raise ConfigError("loss.flow supervises the flow U-Net; this model takes its flows from DIS: set it to 0")
         if self.train.stage == "flow" and self.loss.flow <= 0:
             raise ConfigError("train.stage = flow trains against the pseudo-flow: set loss.flow > 0")
         kinds = ("manifest", "vimeo_triplet", "vimeo_septuplet", "folder", "synthetic")

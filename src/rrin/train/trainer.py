@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +25,8 @@ from ..errors import CheckpointError, InputError, RRINError
 from ..inference.device import autocast, resolve_device, resolve_precision
 from ..losses import TrainingLoss
 from ..model.checkpoint import load_checkpoint
-from ..model.rrin import RRIN
+from ..model.dis import dis_flows
+from ..model.rrin import RRIN, Flows
 from .config import TrainConfig, dump_toml, to_dict
 from .distributed import (DistInfo, all_reduce_mean, barrier, broadcast_flag, gather_float, init_distributed,
                           rank_device, shutdown)
@@ -138,8 +140,11 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     train_reader = build_reader(config.data.kind, config.data.path, "train", config.data, opts.seed)
     val_kind = config.data.val_kind or config.data.kind
     val_reader = build_reader(val_kind, config.data.val_path or config.data.path, "val", config.data, opts.seed)
+    architecture = config.model.build()
+    dis_input = architecture.flow == "dis"  # the network takes DIS flows: stored ones, or computed per sample
     dataset = TrainingSamples(train_reader, config.augment, seed=opts.seed, multi_t=config.data.multi_t,
-                              random_span=config.data.random_span, want_flow=criterion.wants_flow)
+                              random_span=config.data.random_span, want_flow=criterion.wants_flow or dis_input, estimated_flow=dis_input,
+                              flow_fn=partial(dis_flows, preset=architecture.dis_preset, max_side=architecture.dis_max_side))
     val_set = ValidationSamples(val_reader, limit=config.data.val_samples, crop=config.data.val_crop)
     if len(val_set) == 0:
         raise InputError(f"{val_reader.name}: no validation samples")
@@ -220,8 +225,9 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
             lr = learning_rate(step, config.optim.lr, config.optim.warmup_steps, opts.steps, config.optim.min_lr_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            given = Flows(batch["flow"][:, 0:2], batch["flow"][:, 2:4]) if dis_input else None
             with autocast(device, dtype):
-                output = net(batch["img0"], batch["img1"], batch["t"])
+                output = net(batch["img0"], batch["img1"], batch["t"], given) if dis_input else net(batch["img0"], batch["img1"], batch["t"])
             loss, terms = criterion.flow_only(output, batch, step) if flow_stage else criterion(output, batch, step)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

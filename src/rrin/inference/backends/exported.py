@@ -18,8 +18,9 @@ from .cache import cache_dir, model_fingerprint
 __all__ = ["ExportedBackend", "exported_graphs"]
 
 
-def exported_graphs(model: RRIN, cache_root: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """The ``flows`` and ``synthesize`` ONNX files of ``model``, exported once and cached.
+def exported_graphs(model: RRIN, cache_root: str | os.PathLike | None = None) -> tuple[Path | None, Path]:
+    """The ``flows`` and ``synthesize`` ONNX files of ``model``, exported once and cached
+    (no ``flows`` graph, ``None``, for a DIS-flow model: DIS runs outside the network).
 
     Files are named after :func:`model_fingerprint`, so other weights or another torch
     version export anew. Each export is checked against PyTorch (1e-3) before it is kept
@@ -30,8 +31,11 @@ def exported_graphs(model: RRIN, cache_root: str | os.PathLike | None = None) ->
     check = importlib.util.find_spec("onnxruntime") is not None
     folder = cache_dir("onnx", cache_root)
     fingerprint = model_fingerprint(model)
-    paths = []
+    paths: list[Path | None] = []
     for graph in ("flows", "synthesize"):
+        if graph == "flows" and model.config.flow == "dis":
+            paths.append(None)
+            continue
         path = folder / f"{fingerprint}-{graph}.onnx"
         if not path.is_file():
             export_onnx(model, path, graph=graph, check=check, overwrite=True)
@@ -44,7 +48,7 @@ class ExportedBackend(Backend):
 
     Subclasses load the two graphs and implement :meth:`_flows` and :meth:`_synthesize`
     on numpy arrays. Computation is float32 whatever ``dtype`` says; inputs and outputs
-    are torch tensors on ``device``.
+    are torch tensors on ``device``. A DIS-flow model's flows come from DIS, not a graph.
     """
 
     def __init__(
@@ -74,7 +78,11 @@ class ExportedBackend(Backend):
         batch = img0.shape[0]
         array0 = img0.detach().cpu().float().contiguous().numpy()
         array1 = img1.detach().cpu().float().contiguous().numpy()
-        flow_01, flow_10 = self._flows(array0, array1)
+        if self.flows_path is None:
+            dis = self.model.estimate_flows(img0, img1)
+            flow_01, flow_10 = dis.flow_01.cpu().numpy(), dis.flow_10.cpu().numpy()
+        else:
+            flow_01, flow_10 = self._flows(array0, array1)
         flow_01_t = torch.from_numpy(np.asarray(flow_01)).to(self.device)
         flow_10_t = torch.from_numpy(np.asarray(flow_10)).to(self.device)
         outputs = []

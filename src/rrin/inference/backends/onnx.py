@@ -37,7 +37,8 @@ class OnnxRuntimeBackend(ExportedBackend):
         providers = ["CPUExecutionProvider"]
         if device.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))
-        self._flows_session = ort.InferenceSession(str(self.flows_path), options, providers=providers)
+        self._flows_session = (None if self.flows_path is None
+                               else ort.InferenceSession(str(self.flows_path), options, providers=providers))
         self._synth_session = ort.InferenceSession(str(self.synthesize_path), options, providers=providers)
 
     def _flows(self, img0: np.ndarray, img1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

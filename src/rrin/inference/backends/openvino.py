@@ -38,8 +38,8 @@ class OpenVINOBackend(ExportedBackend):
         self._ov = require("openvino", "openvino")
         super().__init__(model, device, dtype, **options)
         self._core = self._ov.Core()
-        self._models = {"flows": self._core.read_model(str(self.flows_path)),
-                        "synthesize": self._core.read_model(str(self.synthesize_path))}
+        graphs = {"flows": self.flows_path, "synthesize": self.synthesize_path}
+        self._models = {name: self._core.read_model(str(path)) for name, path in graphs.items() if path is not None}
         self._compiled: OrderedDict[tuple, object] = OrderedDict()
         self._shape_cache = max(1, shape_cache)
 
