@@ -132,28 +132,42 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
                  precision: str = "auto", backend: str = "auto") -> Callable:
     """``(img0, img1, times) -> [img_t]`` for the job: the Interpolator, with flows at
     ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU) when the
-    frame would not fit the available memory (``job.tile`` = 0 never tiles)."""
-    from .flowscale import run_flow_scaled
+    frame would not fit the available memory (``job.tile`` = 0 never tiles). Flows at
+    another scale are estimated by the model's own flow stage, then everything else runs
+    on the chosen backend; tiles of a DIS-flow model get their crop of the whole frame's
+    flows."""
+    import torch
+
+    from .flowscale import flows_at_scale
     from .interpolator import Interpolator
     from .tiling import choose_tile, run_tiled
 
     if not 0 < job.flow_scale <= 1:
         raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
     interpolator = Interpolator(model, device=device, precision=precision, backend=backend)
-    if job.flow_scale != 1:
-        def run(img0, img1, times):
-            return run_flow_scaled(interpolator.model, img0, img1, times, job.flow_scale,
-                                   interpolator.device, interpolator.dtype)
-    else:
-        def run(img0, img1, times):
-            return [out.img_t for out in interpolator.run(img0, img1, times)]
+    network = interpolator.model
+
+    def run(img0, img1, times, flows=None):
+        if flows is None and job.flow_scale != 1:
+            with torch.inference_mode():
+                flows = flows_at_scale(network, img0.to(interpolator.device), img1.to(interpolator.device), job.flow_scale)
+        return [out.img_t for out in interpolator.run(img0, img1, times, flows)]
+
     tile = job.tile
-    config = interpolator.model.config
+    config = network.config
     if tile is None and interpolator.device.type == "cpu":
         tile = choose_tile(height, width, config.base_width, config.size_multiple, job.tile_overlap)
     if not tile:
         return run
-    return lambda img0, img1, times: run_tiled(run, img0, img1, times, tile, job.tile_overlap)
+
+    def run_in_tiles(img0, img1, times):
+        flows = None
+        if config.flow == "dis" or job.flow_scale != 1:  # flows of the whole frame, cropped per tile
+            with torch.inference_mode():
+                flows = flows_at_scale(network, img0.to(interpolator.device), img1.to(interpolator.device), job.flow_scale)
+        return run_tiled(run, img0, img1, times, tile, job.tile_overlap, flows)
+
+    return run_in_tiles
 
 
 def _default_mode(path: Path) -> None:

@@ -1,24 +1,23 @@
 """Flows estimated on a downscaled pair (``--flow-scale S``, as RIFE's ``--scale``).
 
 For large frames with large motion, the flow U-Net sees more motion per receptive field at
-a lower resolution and costs S² as much. :func:`run_flow_scaled` estimates F0→1 and F1→0 on
+a lower resolution and costs S² as much. :func:`flows_at_scale` estimates F0→1 and F1→0 on
 both frames resized by ``scale`` (bilinear), upsamples the flows back to full size and
 multiplies their values by the size ratio (a displacement of d pixels at scale S is d/S
-full-size pixels), then runs the rest of RRIN (flow refinement, occlusion masks, residue)
-at full resolution. ``scale`` = 1 is the plain model.
+full-size pixels); the rest of RRIN (flow refinement, occlusion masks, residue) then runs
+at full resolution on any backend (``Interpolator.run(..., flows=...)``). ``scale`` = 1 is
+the plain model's flows.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
-from ..model.rrin import RRIN, Flows, _pad_to_multiple, crop_output
-from .device import autocast
+from ..model.rrin import RRIN, Flows
 
-__all__ = ["flows_at_scale", "run_flow_scaled"]
+__all__ = ["flows_at_scale"]
 
 
 def _resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -40,21 +39,3 @@ def flows_at_scale(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, scale: f
     flows = model.flows(small0, small1)
     return Flows(flow_01=_resize_flow(flows.flow_01.float(), height, width),
                  flow_10=_resize_flow(flows.flow_10.float(), height, width))
-
-
-@torch.inference_mode()
-def run_flow_scaled(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
-                    scale: float, device: torch.device, dtype: torch.dtype) -> list[torch.Tensor]:
-    """Frames ``img_t`` (B, 3, H, W) float32 in [0, 1] at ``times`` in (0, 1) between
-    (B, 3, H, W) float inputs in [0, 1], with flows estimated at ``scale`` (0 < scale ≤ 1)."""
-    height, width = img0.shape[-2:]
-    multiple = model.config.size_multiple
-    img0 = _pad_to_multiple(img0.to(device, torch.float32), multiple)
-    img1 = _pad_to_multiple(img1.to(device, torch.float32), multiple)
-    outputs = []
-    with autocast(device, dtype):
-        flows = flows_at_scale(model, img0, img1, scale)
-        for t in times:
-            output = crop_output(model.synthesize(img0, img1, flows, t), height, width)
-            outputs.append(output.img_t.float())
-    return outputs

@@ -12,7 +12,7 @@ import torch
 from ..errors import InputError
 from ..io.images import Image
 from ..model.registry import load_model
-from ..model.rrin import RRIN, RRINOutput, _pad_to_multiple, blend_warped, crop_output
+from ..model.rrin import RRIN, Flows, RRINOutput, _pad_to_multiple, blend_warped, crop_output
 from ..model.warp import backward_warp
 from .backends import Backend, select_backend
 from .device import resolve_device, resolve_precision
@@ -122,6 +122,7 @@ class Interpolator:
         img0: torch.Tensor | PreparedFrames,
         img1: torch.Tensor | PreparedFrames,
         times: Sequence[float],
+        flows: Flows | None = None,
     ) -> list[RRINOutput]:
         """The full network outputs for several time steps of one batch of pairs.
 
@@ -132,6 +133,9 @@ class Interpolator:
             img0, img1: (B, 3, H, W) float tensors in [0, 1], RGB, any size, or frames
                 from :meth:`prepare` (not padded, converted or moved again).
             times: time steps in (0, 1); 0 is ``img0``, 1 is ``img1``.
+            flows: the pair's flows, (B, 2, H, W) float in pixels, when already known
+                (computed on the whole frame for a tile, at another scale, or ahead in
+                another thread); ``None`` lets the model estimate them.
 
         Returns:
             One :class:`RRINOutput` per time step, tensors (B, C, H, W) float32 on the
@@ -141,7 +145,11 @@ class Interpolator:
         img0, img1 = self.prepare(img0), self.prepare(img1)
         if img0.tensor.shape != img1.tensor.shape or (img0.height, img0.width) != (img1.height, img1.width):
             raise InputError(f"the two inputs differ in size: {_describe(img0.tensor)} vs {_describe(img1.tensor)}")
-        outputs = self.backend.run(img0.tensor, img1.tensor, times)
+        if flows is not None:
+            multiple = self.model.config.size_multiple
+            flows = Flows(*(_pad_to_multiple(flow.to(self.device, torch.float32), multiple)
+                            for flow in (flows.flow_01, flows.flow_10)))
+        outputs = self.backend.run(img0.tensor, img1.tensor, times, flows)
         if img0.tensor.shape[-2:] != (img0.height, img0.width):
             outputs = [crop_output(output, img0.height, img0.width) for output in outputs]
         return outputs
@@ -176,7 +184,7 @@ class Interpolator:
         for t, output in zip(times, self.run(rgb0, rgb1, times)):
             alpha = None
             if img0.alpha is not None or img1.alpha is not None:
-                alpha = _interpolate_alpha(img0, img1, output, t, self.model.config.legacy_warp)
+                alpha = _interpolate_alpha(img0, img1, output, t, self.model.config)
             frame = Image(
                 rgb=output.img_t[0].permute(1, 2, 0).cpu().numpy(),
                 alpha=alpha,
@@ -187,13 +195,13 @@ class Interpolator:
         return results
 
 
-def _interpolate_alpha(img0: Image, img1: Image, output: RRINOutput, t: float, legacy: bool) -> np.ndarray:
+def _interpolate_alpha(img0: Image, img1: Image, output: RRINOutput, t: float, config) -> np.ndarray:
     device = output.img_t.device
     ones = np.ones(img0.size, dtype=np.float32)
     alpha0 = torch.from_numpy(img0.alpha if img0.alpha is not None else ones)[None, None].to(device)
     alpha1 = torch.from_numpy(img1.alpha if img1.alpha is not None else ones)[None, None].to(device)
-    warped0 = backward_warp(alpha0, output.flow_t0, legacy)
-    warped1 = backward_warp(alpha1, output.flow_t1, legacy)
+    warped0 = backward_warp(alpha0, output.flow_t0, config.legacy_warp, config.padding)
+    warped1 = backward_warp(alpha1, output.flow_t1, config.legacy_warp, config.padding)
     alpha_t = blend_warped(warped0, warped1, output.mask, t)
     return alpha_t[0, 0].clamp(0, 1).cpu().numpy()
 

@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 
 import torch
 
+from ..model.rrin import Flows
+
 __all__ = ["bytes_per_pixel", "available_memory", "choose_tile", "tile_starts", "run_tiled"]
 
 
@@ -70,9 +72,13 @@ def _ramp(length: int, start: int, size: int, tile_len: int, overlap: int, devic
 
 
 def run_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
-              tile: int, overlap: int = 32) -> list[torch.Tensor]:
+              tile: int, overlap: int = 32, flows: Flows | None = None) -> list[torch.Tensor]:
     """``run_model`` on overlapping tiles of (B, 3, H, W) inputs, blended; returns one
-    (B, 3, H, W) tensor per time step, as ``run_model`` would for the whole frame."""
+    (B, 3, H, W) tensor per time step, as ``run_model`` would for the whole frame.
+
+    ``flows``: the whole frame's flows ((B, 2, H, W) each), e.g. DIS's, which see motion
+    across tile borders; each tile then gets its crop as ``run_model(..., times, flows)``.
+    """
     batch, _, height, width = img0.shape
     ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
     sums = None
@@ -80,7 +86,11 @@ def run_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times
     for y in ys:
         for x in xs:
             th, tw = min(tile, height), min(tile, width)
-            outputs = run_model(img0[..., y:y + th, x:x + tw], img1[..., y:y + th, x:x + tw], times)
+            window = (..., slice(y, y + th), slice(x, x + tw))
+            if flows is None:
+                outputs = run_model(img0[window], img1[window], times)
+            else:
+                outputs = run_model(img0[window], img1[window], times, Flows(flows.flow_01[window], flows.flow_10[window]))
             if sums is None:
                 sums = [torch.zeros(batch, 3, height, width) for _ in outputs]
             wy = _ramp(th, y, height, th, min(overlap, tile - 1), "cpu")

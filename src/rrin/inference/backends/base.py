@@ -15,7 +15,7 @@ from typing import Sequence
 
 import torch
 
-from ...model.rrin import RRIN, RRINOutput
+from ...model.rrin import RRIN, Flows, RRINOutput
 
 __all__ = ["Backend", "split_outputs"]
 
@@ -46,8 +46,13 @@ class Backend(ABC):
         return frames.to(self.device, torch.float32)
 
     @abstractmethod
-    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float]) -> list[RRINOutput]:
-        """One :class:`RRINOutput` per time step for prepared, padded ``img0`` and ``img1``."""
+    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+            flows: Flows | None = None) -> list[RRINOutput]:
+        """One :class:`RRINOutput` per time step for prepared, padded ``img0`` and ``img1``.
+
+        ``flows``: the pair's flows at the padded size when already known (estimated on the
+        whole frame for a tile, or at another scale); ``None`` estimates them.
+        """
 
     def describe(self) -> str:
         """A short human description (name and settings) for logs and benchmarks."""

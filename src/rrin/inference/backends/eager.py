@@ -58,11 +58,15 @@ class EagerBackend(Backend):
         return frames.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
 
     @torch.inference_mode()
-    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float]) -> list[RRINOutput]:
+    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+            flows: Flows | None = None) -> list[RRINOutput]:
         batch = img0.shape[0]
         outputs: list[RRINOutput] = []
         with autocast(self.device, self.dtype):
-            flows = self._estimate_flows(img0, img1)
+            if flows is None:
+                flows = self._estimate_flows(img0, img1)
+            else:
+                flows = Flows(flows.flow_01.to(self.device), flows.flow_10.to(self.device))
             for group in time_batches(times, batch, self.max_batch):
                 count = len(group)
                 t = torch.tensor(group, device=self.device, dtype=torch.float32).repeat_interleave(batch)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ...export import SYNTH_OUTPUTS, export_onnx
-from ...model.rrin import RRIN, RRINOutput
+from ...model.rrin import RRIN, Flows, RRINOutput
 from .base import Backend, time_batches
 from .cache import cache_dir, model_fingerprint
 
@@ -74,13 +74,16 @@ class ExportedBackend(Backend):
     def _synthesize(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
         """The ``synthesize`` graph's outputs (:data:`SYNTH_OUTPUTS` order) for ``feeds``."""
 
-    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float]) -> list[RRINOutput]:
+    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+            flows: Flows | None = None) -> list[RRINOutput]:
         batch = img0.shape[0]
         array0 = img0.detach().cpu().float().contiguous().numpy()
         array1 = img1.detach().cpu().float().contiguous().numpy()
-        if self.flows_path is None:
-            dis = self.model.estimate_flows(img0, img1)
-            flow_01, flow_10 = dis.flow_01.cpu().numpy(), dis.flow_10.cpu().numpy()
+        if flows is None and self.flows_path is None:  # DIS runs outside the graphs
+            flows = self.model.estimate_flows(img0, img1)
+        if flows is not None:
+            flow_01 = flows.flow_01.detach().cpu().float().contiguous().numpy()
+            flow_10 = flows.flow_10.detach().cpu().float().contiguous().numpy()
         else:
             flow_01, flow_10 = self._flows(array0, array1)
         flow_01_t = torch.from_numpy(np.asarray(flow_01)).to(self.device)
