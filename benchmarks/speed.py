@@ -19,6 +19,10 @@ Examples::
     python benchmarks/speed.py                                   # 448x256 and 1280x720, all
     python benchmarks/speed.py --sizes 448x256 --repeats 2 --backends eager,openvino
     python benchmarks/speed.py --sizes 1920x1080 --configs rrin --threads 2
+    python benchmarks/speed.py --configs dis-lite,dis-synthesis --sizes 448x256,1280x720,1920x1080
+
+DIS-flow configurations (``dis``, ``dis-lite``, ``dis-synthesis``) time DIS inside each
+frame (both directions, on the CPU); a ``DIS alone`` line per size gives its share.
 """
 
 from __future__ import annotations
@@ -103,6 +107,24 @@ def worker(connection, backend_name: str, config_name: str, device_name: str, pr
         seconds = time.perf_counter() - start
         memory = peak_rss_mb() if device.type != "cuda" else torch.cuda.max_memory_allocated(device) / 2**20
         connection.send(("done", seconds, memory))
+
+
+def dis_seconds(config, width: int, height: int, repeats: int) -> float:
+    """Best time of DIS's two flows for one pair of random-texture frames at (width, height)."""
+    import numpy as np
+    import torch
+
+    from rrin.model.dis import dis_flows_tensor
+
+    generator = torch.Generator().manual_seed(1)
+    img0 = torch.rand(1, 3, height, width, generator=generator)
+    img1 = torch.roll(img0, shifts=(2, 3), dims=(2, 3))
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        dis_flows_tensor(img0, img1, config.dis_preset, config.dis_max_side)
+        times.append(time.perf_counter() - start)
+    return float(np.min(times))
 
 
 def cpu_peak_gflops(threads: int) -> tuple[float | None, str]:
@@ -198,6 +220,9 @@ def main() -> None:
                 seconds, memory = best[name]
                 rows.append(Row(config_name, f"{width}x{height}", name, seconds, memory, gflop, description))
             print_table([row for row in rows if row.config == config_name and row.size == f"{width}x{height}"], peak)
+            if PRESETS[config_name].flow == "dis":
+                print(f"DIS alone (both directions, preset {PRESETS[config_name].dis_preset}) at {width}x{height}: "
+                      f"{1000 * dis_seconds(PRESETS[config_name], width, height, args.repeats):.0f} ms\n", flush=True)
 
 
 def print_table(rows: list[Row], peak: float | None) -> None:

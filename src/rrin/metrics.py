@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["quantize", "psnr", "ssim", "interpolation_error", "to_tensor", "image_scores", "mean_finite"]
+__all__ = ["quantize", "psnr", "ssim", "interpolation_error", "to_tensor", "image_scores", "mean_finite", "warp_psnr"]
 
 
 def quantize(images: torch.Tensor) -> torch.Tensor:
@@ -132,3 +132,20 @@ def image_scores(prediction, target) -> dict[str, float]:
         "ssim": float(ssim(pred, truth)[0]),
         "ie": float(interpolation_error(pred, truth)[0]),
     }
+
+
+def warp_psnr(img0: torch.Tensor, img1: torch.Tensor, flow_01: torch.Tensor) -> torch.Tensor:
+    """How well ``flow_01`` explains the motion between two frames: PSNR (dB, per sample) of
+    ``img1`` warped back onto ``img0`` by ``flow_01``.
+
+    Args:
+        img0, img1: (B, 3, H, W) float in [0, 1].
+        flow_01: (B, 2, H, W) float, pixels (``img0(x) ≈ img1(x + flow_01(x))``).
+
+    Positions outside the frame read the border pixel: reading zeros there (as the network's
+    original warp does) scores every flow that points out of the frame as a black error, and
+    once ranked a good estimator below no flow at all.
+    """
+    from .model.warp import backward_warp
+
+    return psnr(backward_warp(img1, flow_01.to(img1.dtype), padding="border"), img0)

@@ -37,13 +37,16 @@ def rrin_macs(config: RRINConfig, height: int, width: int, times: int = 1) -> in
     """MACs to interpolate ``times`` frames of one pair at (height, width).
 
     The size is padded to ``config.size_multiple`` first, as the model does. The flow
-    U-Net runs once per pair; the three other U-Nets once per time step.
+    U-Net runs once per pair; the three other U-Nets once per time step. DIS flows
+    (``flow = "dis"``) and a model without refinement count zero.
     """
     multiple = config.size_multiple
     height = -(-height // multiple) * multiple
     width = -(-width // multiple) * multiple
     base = config.base_width
-    flows = unet_macs(6, 4, config.flow_depth, base, height, width)
+    flows = unet_macs(6, 4, config.flow_depth, base, height, width) if config.flow == "unet" else 0
+    if not config.refine:
+        return flows
     per_time = (
         unet_macs(10, 4, config.depth, base, height, width)
         + unet_macs(16, 2, config.depth, base, height, width)

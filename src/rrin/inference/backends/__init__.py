@@ -12,8 +12,9 @@ openvino       the exported ONNX graphs compiled by OpenVINO (CPU)     ``pip ins
 
 ``auto`` is a fixed rule backed by ``benchmarks/speed.py`` (see ``docs/speed.md``): on CPU
 in float32, OpenVINO if installed, else ONNX Runtime if installed, else eager
-(channels_last); on GPU, or in fp16/bf16, eager (channels_last, autocast). Optional
-packages are imported only when their backend is built.
+(channels_last); on GPU, or in fp16/bf16, eager (channels_last, autocast); for a model
+without refinement U-Nets (``dis-synthesis``), eager. Optional packages are imported only
+when their backend is built.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def select_backend(name: str, model: RRIN, device: torch.device, dtype: torch.dt
     does not take are ignored, so one set of options serves every backend. A backend whose
     package is missing raises :class:`InputError` naming the extra to install.
     """
+    if name == "auto" and not model.config.refine:
+        name = "eager"  # no U-Nets to run: warps and a blend, nothing an exported graph speeds up
     name = resolve_backend_name(name, device, dtype)
     if name in ("eager", "eager-nchw"):
         from .eager import EagerBackend as cls
