@@ -22,7 +22,9 @@ def run(args: argparse.Namespace) -> int:
         config = read_metadata(model.path).get("config", {})
         default = f" (default on {', '.join(model.default_for)})" if model.default_for else ""
         print(f"{model.name}{default}: {model.description}")
-        print(f"    file {model.path.name}, base width {config.get('base_width', '?')}")
+        flows = "DIS optical flow" if config.get("flow") == "dis" else "flow U-Net"
+        refine = f"refinement U-Nets of base width {config.get('base_width', '?')}" if config.get("refine", True) else "no refinement U-Nets"
+        print(f"    file {model.path.name}: {flows}, {refine}")
         for clip, row in model.scores.items():
             print(f"    {clip}: {row}")
     return 0
