@@ -10,7 +10,7 @@ at full resolution. ``scale`` = 1 is the plain model.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from ..model.rrin import RRIN, Flows, _pad_to_multiple, crop_output
 from .device import autocast
 
-__all__ = ["flows_at_scale", "run_flow_scaled"]
+__all__ = ["flows_at_scale", "run_flow_scaled", "iter_flow_scaled"]
 
 
 def _resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -42,19 +42,24 @@ def flows_at_scale(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, scale: f
                  flow_10=_resize_flow(flows.flow_10.float(), height, width))
 
 
-@torch.inference_mode()
 def run_flow_scaled(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
                     scale: float, device: torch.device, dtype: torch.dtype) -> list[torch.Tensor]:
     """Frames ``img_t`` (B, 3, H, W) float32 in [0, 1] at ``times`` in (0, 1) between
     (B, 3, H, W) float inputs in [0, 1], with flows estimated at ``scale`` (0 < scale ≤ 1)."""
+    return list(iter_flow_scaled(model, img0, img1, times, scale, device, dtype))
+
+
+def iter_flow_scaled(model: RRIN, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+                     scale: float, device: torch.device, dtype: torch.dtype) -> Iterator[torch.Tensor]:
+    """:func:`run_flow_scaled`'s frames one at a time, each computed when it is taken (the
+    flows once, at the first)."""
     height, width = img0.shape[-2:]
     multiple = model.config.size_multiple
-    img0 = _pad_to_multiple(img0.to(device, torch.float32), multiple)
-    img1 = _pad_to_multiple(img1.to(device, torch.float32), multiple)
-    outputs = []
-    with autocast(device, dtype):
+    with torch.inference_mode(), autocast(device, dtype):
+        img0 = _pad_to_multiple(img0.to(device, torch.float32), multiple)
+        img1 = _pad_to_multiple(img1.to(device, torch.float32), multiple)
         flows = flows_at_scale(model, img0, img1, scale)
-        for t in times:
-            output = crop_output(model.synthesize(img0, img1, flows, t), height, width)
-            outputs.append(output.img_t.float())
-    return outputs
+    for t in times:
+        with torch.inference_mode(), autocast(device, dtype):  # not held across a yield
+            frame = crop_output(model.synthesize(img0, img1, flows, t), height, width).img_t.float()
+        yield frame

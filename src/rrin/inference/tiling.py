@@ -13,11 +13,11 @@ against the memory available (``os.sysconf`` pages), or ``None`` when the frame 
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
-__all__ = ["bytes_per_pixel", "available_memory", "choose_tile", "tile_starts", "run_tiled"]
+__all__ = ["bytes_per_pixel", "available_memory", "choose_tile", "tile_starts", "run_tiled", "iter_tiled"]
 
 
 def bytes_per_pixel(base_width: int) -> int:
@@ -73,6 +73,21 @@ def run_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times
               tile: int, overlap: int = 32) -> list[torch.Tensor]:
     """``run_model`` on overlapping tiles of (B, 3, H, W) inputs, blended; returns one
     (B, 3, H, W) tensor per time step, as ``run_model`` would for the whole frame."""
+    return list(iter_tiled(run_model, img0, img1, times, tile, overlap, chunk=max(1, len(times))))
+
+
+def iter_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+               tile: int, overlap: int = 32, chunk: int = 8) -> Iterator[torch.Tensor]:
+    """:func:`run_tiled`'s frames, ``chunk`` time steps at a time: every tile runs on a
+    chunk of ``times``, the chunk's frames are blended and handed out, then the next chunk
+    is computed. Memory holds ``chunk`` full frames whatever the number of time steps (the
+    flows of each tile are estimated once per chunk)."""
+    for start in range(0, len(times), max(1, chunk)):
+        yield from _tiled(run_model, img0, img1, list(times[start:start + max(1, chunk)]), tile, overlap)
+
+
+def _tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times: list[float],
+           tile: int, overlap: int) -> list[torch.Tensor]:
     batch, _, height, width = img0.shape
     ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
     sums = None
@@ -82,7 +97,7 @@ def run_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times
             th, tw = min(tile, height), min(tile, width)
             outputs = run_model(img0[..., y:y + th, x:x + tw], img1[..., y:y + th, x:x + tw], times)
             if sums is None:
-                sums = [torch.zeros(batch, 3, height, width) for _ in outputs]
+                sums = [torch.zeros(batch, 3, height, width) for _ in times]
             wy = _ramp(th, y, height, th, min(overlap, tile - 1), "cpu")
             wx = _ramp(tw, x, width, tw, min(overlap, tile - 1), "cpu")
             weight = (wy[:, None] * wx[None, :])[None, None]
