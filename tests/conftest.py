@@ -77,6 +77,17 @@ def tiny_weights(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def synthesis_weights(tmp_path_factory) -> Path:
+    """The ``dis-synthesis`` preset (DIS flows, no parameters) as a weights file: a fast,
+    deterministic model for conversion tests."""
+    from rrin.model.config import PRESETS
+
+    path = tmp_path_factory.mktemp("weights") / "dis_synthesis.safetensors"
+    save_weights(RRIN(PRESETS["dis-synthesis"]).eval(), path, half=False)
+    return path
+
+
 def moving_square(height: int = 40, width: int = 56, shift: int = 0, channels: int = 3) -> np.ndarray:
     """A smooth background with a bright square displaced by ``shift`` pixels, uint8."""
     ys, xs = np.mgrid[0:height, 0:width]

@@ -78,7 +78,7 @@ def test_flow_scale_runs_on_the_chosen_backend(backend, monkeypatch, tmp_path):
 
     def spy(name, *args, **kwargs):
         built = original(name, *args, **kwargs)
-        monkeypatch.setattr(built, "run", _record(built.run, used))
+        monkeypatch.setattr(built, "iter_run", _record(built.iter_run, used))
         return built
 
     monkeypatch.setattr(backends, "select_backend", spy)
@@ -86,7 +86,7 @@ def test_flow_scale_runs_on_the_chosen_backend(backend, monkeypatch, tmp_path):
     job = ConvertJob(Path("in.mp4"), Path("out.mp4"), flow_scale=0.5, tile=0)
     run = model_runner(job, 40, 56, make_tiny_model(), "cpu", "fp32", backend)
     img0, img1 = pair()
-    frames = run(img0, img1, [0.5])
+    frames = list(run(img0, img1, [0.5]))
     assert len(frames) == 1 and frames[0].shape == img0.shape
     assert used == [True]  # the backend ran, with the flows estimated at scale 0.5
 

@@ -249,7 +249,17 @@ BAD = {
     "fps 0": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--fps", "0"], "positive"),
     "fps below input": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--fps", "10"], "below the input"),
     "unknown extension": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["OUT=out.xyz"], "unknown output extension"),
-    "output exists": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["OUT=a.mkv"], "--overwrite"),
+    "output exists": (lambda d: (write_text(d / "b.mp4"), make_clip(d / "a.mkv", n=3, codec="ffv1"))[1],
+                      ["OUT=b.mp4"], "--overwrite"),
+    "output is the input": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["OUT=a.mkv", "--overwrite"], "is the input"),
+    "output folder holds the input": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["OUT=.", "--overwrite"],
+                                      "contains the input"),
+    "frame folder onto itself": (lambda d: frame_folder(d / "frames", 3), ["OUT=frames", "--overwrite"], "is the input"),
+    "output folder is a file": (lambda d: (write_text(d / "out"), make_clip(d / "a.mkv", n=3, codec="ffv1"))[1],
+                                ["OUT=out", "--overwrite"], "is a file, not a frame folder"),
+    "factor 65": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--factor", "65"], "at most 64"),
+    "fps 1e9": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--fps", "1e9"], "at most 1000"),
+    "fps over 64x": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1", rate=12), ["--fps", "800"], "more than 64 times"),
     "input fps on a video": (lambda d: make_clip(d / "a.mkv", n=3, codec="ffv1"), ["--input-fps", "30"], "frame folders"),
     "input fps 0": (lambda d: frame_folder(d / "frames", 3), ["--input-fps", "0"], "positive"),
 }
@@ -313,3 +323,22 @@ def test_read_only_output_folder(tmp_path, tiny_weights, capsys):
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o755)
+
+
+def test_overwrite_replaces_a_folders_frames_only(tmp_path, synthesis_weights):
+    """--overwrite used to delete the whole output folder; now it replaces the frames rrin
+    writes there (and drops those of an earlier, longer run), nothing else."""
+    clip = make_clip(tmp_path / "a.mkv", n=5, codec="ffv1", pix_fmt="yuv444p")
+    out = tmp_path / "frames"
+    assert interpolate([clip, out, "--factor", "4"], synthesis_weights) == 0
+    assert len(list(out.iterdir())) == 17
+    (out / "notes.txt").write_text("mine")
+    (out / "cover.png").write_bytes(b"not a frame")
+    (out / "sub").mkdir()
+    assert interpolate([clip, out, "--factor", "2"], synthesis_weights) == 2  # exists: refused
+    assert interpolate([clip, out, "--factor", "2", "--overwrite"], synthesis_weights) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"{m:06d}.png" for m in range(9)] + ["cover.png", "notes.txt", "sub"]
+    assert (out / "notes.txt").read_text() == "mine" and (out / "cover.png").read_bytes() == b"not a frame"
+    source, _ = decoded(clip)
+    assert np.array_equal(cv2.imread(str(out / "000008.png"))[:, :, ::-1], source[4])
+    assert not list(tmp_path.glob(".frames*"))

@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", type=Path, help="video file or folder of images (natural order)")
     parser.add_argument("output", type=Path, help="video file (.mp4 .mkv .webm .mov .avi .nut) or folder for PNG frames")
     rate = parser.add_mutually_exclusive_group()
-    rate.add_argument("--factor", type=int, default=None, help="N: (n-1)*N+1 frames, new ones at t=j/N (default 2)")
-    rate.add_argument("--fps", default=None, help="target frame rate (e.g. 60, 59.94, 24000/1001); frames placed by timestamp")
+    rate.add_argument("--factor", type=int, default=None, help="N in 2..64: (n-1)*N+1 frames, new ones at t=j/N (default 2)")
+    rate.add_argument("--fps", default=None, help="target frame rate (e.g. 60, 59.94, 24000/1001), at most 1000 and 64x the input's; frames placed by timestamp")
     parser.add_argument("--input-fps", default=None, metavar="RATE",
                         help="frame rate of an input folder of images (default 25; videos carry their own)")
     add_model_options(parser)
@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true", help="encode in segments with a journal; continue an interrupted run")
     parser.add_argument("--segment-frames", type=positive_int, default=64,
                         help="with --resume: output frames per closed segment (default 64)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing OUTPUT file, or the frames of an OUTPUT folder (its other files stay)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -71,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         print(f"rrin: warning: {warning}", file=sys.stderr)
     if not args.quiet:
-        print(f"{args.output}: {report.result.frames_out} frames from {report.result.frames_in} "
-              f"({report.result.cuts} cuts, {report.result.duplicates} duplicates)", file=sys.stderr)
+        result = report.result
+        resumed = f", {result.frames_resumed} of them from an earlier run" if result.frames_resumed else ""
+        print(f"{args.output}: {result.frames_out} frames from {result.frames_in} "
+              f"({result.cuts} cuts, {result.duplicates} duplicates{resumed})", file=sys.stderr)
     if report.result.error:
         print(f"rrin: error: {args.input}: {report.result.error}; wrote the {report.result.frames_in} frames that decoded",
               file=sys.stderr)

@@ -5,11 +5,16 @@
 into a temporary file (or folder) beside the output and renames it at the end. With
 ``resume`` it encodes closed segments under ``OUTPUT.rrin-parts`` (see
 :mod:`rrin.inference.segments`) and concatenates them at the end.
+
+``overwrite`` replaces only what rrin writes: the output file, or in an output folder the
+frame files ``000000.png``, … (other files in it stay). An output that is the input, or a
+folder that holds the input, is refused whatever ``overwrite`` says.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -22,9 +27,9 @@ from ..io.atomic import atomic_path, check_writable
 from ..io.sources import open_source
 from ..io.video_writer import (VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
-from .pipeline import InterpolateOptions, InterpolateResult, interpolate_stream
+from .pipeline import MAX_FPS_RATIO, InterpolateOptions, InterpolateResult, interpolate_stream
 from .scenes import DEFAULT_SCENE_THRESHOLD
-from .segments import SegmentSink
+from .segments import SegmentSink, remove_parts
 
 __all__ = ["ConvertJob", "ConvertReport", "convert", "encode_settings"]
 
@@ -82,13 +87,22 @@ def encode_settings(reader, job: ConvertJob) -> EncodeSettings:
                           choose_pix_fmt(job.codec, reader.pix_fmt, reader.bit_depth), reader.color)
 
 
+#: The names of the frames a folder output holds (``%06d.png``).
+_FRAME_NAME = re.compile(r"\d{6,}\.png")
+
+
 def _check_paths(job: ConvertJob) -> bool:
     job.options()  # validates factor/fps/on-cut
     if not job.input.exists():
         raise InputError(f"input {job.input} does not exist")
+    source, target = job.input.resolve(), job.output.resolve()
+    if target == source or (job.output.exists() and os.path.samefile(job.output, job.input)):
+        raise InputError(f"output {job.output} is the input: choose another output")
+    if target in source.parents:
+        raise InputError(f"output folder {job.output} contains the input {job.input}: choose another output")
     video = _is_video_output(job.output)
-    if job.output.resolve() == job.input.resolve() and not job.overwrite:
-        raise InputError(f"output {job.output} is the input (pass --overwrite to replace it)")
+    if not video and job.output.exists() and not job.output.is_dir():
+        raise InputError(f"output {job.output} is a file, not a frame folder: choose another output")
     check_writable(job.output, job.overwrite)
     if job.resume and not video:
         raise InputError("--resume needs a video output file")
@@ -99,7 +113,8 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             backend: str = "auto", progress: Callable[[int], None] | None = None, run_model: Callable | None = None) -> ConvertReport:
     """Run ``job``; returns the frame counts, warnings and where decoding stopped early.
 
-    ``run_model`` replaces the model call (``(img0, img1, times) -> list of img_t``);
+    ``run_model`` replaces the model call (``(img0, img1, times) -> img_t`` for each t, a
+    list or, to keep memory flat, an iterator computing them as they are taken);
     by default an :class:`~rrin.inference.Interpolator` built from ``model``/``device``/
     ``precision``/``backend``.
     """
@@ -108,6 +123,9 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
     with open_source(job.input, deep=True, frame_rate=job.input_fps) as reader:
         if job.fps is not None and job.fps < reader.frame_rate * Fraction(999, 1000):
             raise InputError(f"--fps {float(job.fps):g} is below the input's {reader.fps:g} frames/s")
+        if job.fps is not None and job.fps > reader.frame_rate * MAX_FPS_RATIO:
+            raise InputError(f"--fps {float(job.fps):g} is more than {MAX_FPS_RATIO} times the input's "
+                             f"{reader.fps:g} frames/s")
         settings = encode_settings(reader, job) if video else None
         if progress is not None and hasattr(progress, "total") and reader.frame_count:
             count = reader.frame_count
@@ -125,33 +143,44 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             writer = VideoWriter(tmp, settings, source)
             result = interpolate_stream(reader, writer, run_model, options, progress=progress)
             _default_mode(tmp)
+        remove_parts(job.output)  # an earlier --resume run's segments of this output are stale now
         return ConvertReport(result, writer.warnings)
+
+
+#: Time steps per tiled model call: the tiled path holds this many full frames at once.
+TILED_CHUNK = 8
 
 
 def model_runner(job: ConvertJob, height: int, width: int, model=None, device: str = "auto",
                  precision: str = "auto", backend: str = "auto") -> Callable:
-    """``(img0, img1, times) -> [img_t]`` for the job: the Interpolator, with flows at
-    ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU) when the
-    frame would not fit the available memory (``job.tile`` = 0 never tiles). Flows at
-    another scale are estimated by the model's own flow stage, then everything else runs
-    on the chosen backend; tiles of a DIS-flow model get their crop of the whole frame's
-    flows."""
+    """``(img0, img1, times) -> iterator of img_t`` for the job: the Interpolator, with
+    flows at ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU)
+    when the frame would not fit the available memory (``job.tile`` = 0 never tiles).
+
+    The frames are computed as they are taken (:meth:`Interpolator.iter_run`; tiled:
+    :data:`TILED_CHUNK` time steps at a time), so a pair with many new frames never holds
+    them all in memory. Flows at another scale are estimated by the model's own flow stage,
+    then everything else runs on the chosen backend; tiles of a DIS-flow model get their
+    crop of the whole frame's flows."""
     import torch
 
     from .flowscale import flows_at_scale
     from .interpolator import Interpolator
-    from .tiling import choose_tile, run_tiled
+    from .tiling import choose_tile, iter_tiled
 
     if not 0 < job.flow_scale <= 1:
         raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
     interpolator = Interpolator(model, device=device, precision=precision, backend=backend)
     network = interpolator.model
 
+    def scaled_flows(img0, img1):
+        with torch.inference_mode():
+            return flows_at_scale(network, img0.to(interpolator.device), img1.to(interpolator.device), job.flow_scale)
+
     def run(img0, img1, times, flows=None):
         if flows is None and job.flow_scale != 1:
-            with torch.inference_mode():
-                flows = flows_at_scale(network, img0.to(interpolator.device), img1.to(interpolator.device), job.flow_scale)
-        return [out.img_t for out in interpolator.run(img0, img1, times, flows)]
+            flows = scaled_flows(img0, img1)
+        return (out.img_t for out in interpolator.iter_run(img0, img1, times, flows))
 
     tile = job.tile
     config = network.config
@@ -161,11 +190,9 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
         return run
 
     def run_in_tiles(img0, img1, times):
-        flows = None
-        if config.flow == "dis" or job.flow_scale != 1:  # flows of the whole frame, cropped per tile
-            with torch.inference_mode():
-                flows = flows_at_scale(network, img0.to(interpolator.device), img1.to(interpolator.device), job.flow_scale)
-        return run_tiled(run, img0, img1, times, tile, job.tile_overlap, flows)
+        # DIS or scaled flows come from the whole frame, once per pair, cropped per tile.
+        flows = scaled_flows(img0, img1) if config.flow == "dis" or job.flow_scale != 1 else None
+        return iter_tiled(run, img0, img1, times, tile, job.tile_overlap, TILED_CHUNK, flows)
 
     return run_in_tiles
 
@@ -178,16 +205,33 @@ def _default_mode(path: Path) -> None:
 
 
 def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
+    """Frames into a temporary folder beside the output, then: a new output is that folder
+    renamed; an existing one (``overwrite``) gets the new frames renamed into it one by one
+    and loses the frames of an earlier run past the new count, nothing else."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".partial", dir=job.output.parent or "."))
     try:
-        result = interpolate_stream(reader, FrameFolderWriter(tmp), run_model, options, progress=progress)
-        if job.output.exists():
-            shutil.rmtree(job.output) if job.output.is_dir() else job.output.unlink()
-        os.replace(tmp, job.output)
+        writer = FrameFolderWriter(tmp)
+        result = interpolate_stream(reader, writer, run_model, options, progress=progress)
+        if job.output.is_dir():
+            _replace_frames(tmp, job.output, writer.count)
+        else:
+            os.rename(tmp, job.output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return ConvertReport(result)
+
+
+def _replace_frames(new: Path, folder: Path, count: int) -> None:
+    """Move the ``count`` frames of ``new`` into ``folder``, drop ``folder``'s other frame
+    files (``%06d.png`` numbered ``count`` or more), remove ``new``."""
+    for index in range(count):
+        name = f"{index:06d}.png"
+        os.replace(new / name, folder / name)
+    for entry in folder.iterdir():
+        if _FRAME_NAME.fullmatch(entry.name) and int(entry.stem) >= count and entry.is_file():
+            entry.unlink()
+    new.rmdir()
 
 
 def _resumable(job, reader, settings, options, run_model, progress, source, model_name) -> ConvertReport:

@@ -5,12 +5,11 @@ a lower resolution and costs S² as much. :func:`flows_at_scale` estimates F0→
 both frames resized by ``scale`` (bilinear), upsamples the flows back to full size and
 multiplies their values by the size ratio (a displacement of d pixels at scale S is d/S
 full-size pixels); the rest of RRIN (flow refinement, occlusion masks, residue) then runs
-at full resolution on any backend (``Interpolator.run(..., flows=...)``). ``scale`` = 1 is
-the plain model's flows.
+at full resolution on any backend (``Interpolator.iter_run(..., flows=...)``). ``scale`` = 1
+is the plain model's flows.
 """
 
 from __future__ import annotations
-
 
 import torch
 import torch.nn.functional as F

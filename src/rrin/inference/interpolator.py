@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Sequence, Union
+from typing import Any, Iterator, Sequence, Union
 
 import numpy as np
 import torch
@@ -116,7 +116,6 @@ class Interpolator:
         padded = _pad_to_multiple(frames.to(self.device, torch.float32), self.model.config.size_multiple)
         return PreparedFrames(self.backend.prepare(padded), int(height), int(width))
 
-    @torch.inference_mode()
     def run(
         self,
         img0: torch.Tensor | PreparedFrames,
@@ -141,18 +140,35 @@ class Interpolator:
             One :class:`RRINOutput` per time step, tensors (B, C, H, W) float32 on the
             interpolator's device.
         """
+        return list(self.iter_run(img0, img1, times, flows))
+
+    def iter_run(
+        self,
+        img0: torch.Tensor | PreparedFrames,
+        img1: torch.Tensor | PreparedFrames,
+        times: Sequence[float],
+        flows: Flows | None = None,
+    ) -> Iterator[RRINOutput]:
+        """The outputs of :meth:`run`, computed as they are taken: the flows once at the
+        first step, then one batch of ``max_batch`` time steps whenever the outputs
+        computed so far have been taken, so a pair with many time steps never holds more
+        than a batch of them in memory. Arguments are checked at the call."""
         times = [check_time(t) for t in times]
-        img0, img1 = self.prepare(img0), self.prepare(img1)
+        with torch.inference_mode():
+            img0, img1 = self.prepare(img0), self.prepare(img1)
         if img0.tensor.shape != img1.tensor.shape or (img0.height, img0.width) != (img1.height, img1.width):
             raise InputError(f"the two inputs differ in size: {_describe(img0.tensor)} vs {_describe(img1.tensor)}")
         if flows is not None:
             multiple = self.model.config.size_multiple
             flows = Flows(*(_pad_to_multiple(flow.to(self.device, torch.float32), multiple)
                             for flow in (flows.flow_01, flows.flow_10)))
-        outputs = self.backend.run(img0.tensor, img1.tensor, times, flows)
-        if img0.tensor.shape[-2:] != (img0.height, img0.width):
-            outputs = [crop_output(output, img0.height, img0.width) for output in outputs]
-        return outputs
+        return self._outputs(img0, img1, times, flows)
+
+    def _outputs(self, img0: PreparedFrames, img1: PreparedFrames, times: list[float],
+                 flows: Flows | None) -> Iterator[RRINOutput]:
+        crop = img0.tensor.shape[-2:] != (img0.height, img0.width)
+        for output in self.backend.iter_run(img0.tensor, img1.tensor, times, flows):
+            yield crop_output(output, img0.height, img0.width) if crop else output
 
     def interpolate(self, img0: ArrayOrTensor, img1: ArrayOrTensor, t: float = 0.5) -> ArrayOrTensor:
         """The frame at time ``t`` between two images, in the type they came in.

@@ -7,10 +7,14 @@ Three stages overlap::
 The reader decodes, converts each frame once to a (1, 3, H, W) float tensor in [0, 1] and a
 scene thumbnail; that one tensor serves both pairs the frame belongs to. The calling thread
 plans each pair's output frames (:mod:`rrin.inference.schedule`), runs the model for the
-in-between ones (flows once per pair, all time steps together, ``batch_size`` pairs per
-call when their time steps match), and passes finished frames on. The writer thread
-encodes. Queues are bounded, so memory stays flat in the video's length; threads are
-joined on every exit path and an exception in either thread is re-raised in the caller.
+in-between ones (flows once per pair; ``batch_size`` pairs per call when their time steps
+match and all their new frames, at most ``time_chunk``, fit in memory together), and
+passes finished frames on as they come: a pair's frames are taken from the model one by
+one, so with a lazy model call (an iterator, as :func:`~rrin.inference.convert.convert`
+uses) a frame is computed only when the writer's queue has room for it. The writer thread
+encodes. Queues are bounded, so memory stays flat in the video's length and in the
+factor or rate; threads are joined on every exit path and an exception in either thread
+is re-raised in the caller.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 import torch
@@ -29,7 +33,14 @@ from ..errors import InputError
 from . import schedule
 from .scenes import DEFAULT_SCENE_THRESHOLD, cut_frame, difference, thumbnail
 
-__all__ = ["InterpolateOptions", "InterpolateResult", "interpolate_stream", "Sink"]
+__all__ = ["InterpolateOptions", "InterpolateResult", "interpolate_stream", "Sink",
+           "MAX_FACTOR", "MAX_FPS", "MAX_FPS_RATIO"]
+
+#: The largest ``--factor``.
+MAX_FACTOR = 64
+#: The largest ``--fps``, and the largest multiple of the input's rate it may be.
+MAX_FPS = 1000
+MAX_FPS_RATIO = 64
 
 _END = object()
 
@@ -47,7 +58,11 @@ class InterpolateOptions:
     ``scene_threshold``: thumbnail difference above which a pair is a cut (None: never);
     ``on_cut``: ``"repeat"`` or ``"blend"``; ``dedup``: difference at or below which a
     frame counts as a duplicate of the previous kept one and is dropped (None: keep all);
-    ``batch_size``: pairs per model call.
+    ``batch_size``: pairs per model call, as long as the batch holds at most
+    ``time_chunk`` new frames in all (≥ 1; a pair with more runs alone, its frames taken
+    one by one). ``factor`` is at most :data:`MAX_FACTOR` and ``fps`` at most
+    :data:`MAX_FPS` (the bound relative to the input's rate, :data:`MAX_FPS_RATIO`, is
+    checked where the input is known).
     """
 
     factor: int | None = None
@@ -57,14 +72,21 @@ class InterpolateOptions:
     on_cut: str = "repeat"
     dedup: float | None = None
     queue_size: int = 8
+    time_chunk: int = 8
 
     def __post_init__(self) -> None:
         if (self.factor is None) == (self.fps is None):
             raise InputError("give exactly one of --factor and --fps")
         if self.factor is not None and self.factor < 2:
             raise InputError(f"--factor must be at least 2, got {self.factor}")
+        if self.factor is not None and self.factor > MAX_FACTOR:
+            raise InputError(f"--factor must be at most {MAX_FACTOR}, got {self.factor}")
         if self.fps is not None and self.fps <= 0:
             raise InputError(f"--fps must be positive, got {float(self.fps):g}")
+        if self.fps is not None and self.fps > MAX_FPS:
+            raise InputError(f"--fps must be at most {MAX_FPS}, got {float(self.fps):g}")
+        if self.time_chunk < 1:
+            raise InputError(f"time_chunk must be at least 1, got {self.time_chunk}")
         if self.on_cut not in ("repeat", "blend"):
             raise InputError(f"--on-cut must be repeat or blend, got {self.on_cut!r}")
 
@@ -72,10 +94,14 @@ class InterpolateOptions:
 @dataclass
 class InterpolateResult:
     """What a run did: frame counts, cuts and duplicates seen, where decoding stopped
-    early (``error``), and seconds spent decoding, in the model and encoding."""
+    early (``error``), and seconds spent decoding, in the model and encoding.
+
+    Counts describe the whole output, also after ``--resume``: ``frames_out`` includes the
+    ``frames_resumed`` that an earlier run had already written."""
 
     frames_in: int = 0
     frames_out: int = 0
+    frames_resumed: int = 0
     cuts: int = 0
     duplicates: int = 0
     error: str | None = None
@@ -125,9 +151,10 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
             (``VideoReader`` or ``FrameFolderReader``); its ``error`` is read at the end.
         sink: takes ``write(image, pts)`` in output order (``boundary()`` too, if it has
             one, after every pair), then ``close()`` — or ``abort()`` on failure.
-        run_model: ``(img0, img1, times) -> list of (B, 3, H, W) tensors``, img0/img1
-            (B, 3, H, W) float in [0, 1], times in (0, 1) — e.g. ``Interpolator.run`` mapped
-            to ``.img_t``.
+        run_model: ``(img0, img1, times) ->`` one (B, 3, H, W) tensor per time step, img0/img1
+            (B, 3, H, W) float in [0, 1], times in (0, 1) — a list, or an iterator that
+            computes them as they are taken (e.g. ``Interpolator.iter_run`` mapped to
+            ``.img_t``), which keeps memory flat for many time steps.
         skip_frames: output frames already written (resume): planned but not computed.
         progress: called with the number of output frames done so far.
     """
@@ -223,7 +250,7 @@ class _State:
         self.last_dup: _Frame | None = None
         self.span = 1
         self.start: Fraction | None = None
-        self.batch: list[tuple[_Frame, _Frame, list]] = []
+        self.batch: list[tuple[_Frame, _Frame, list, bool]] = []
 
     def add(self, frame: _Frame) -> None:
         self.result.frames_in += 1
@@ -251,7 +278,15 @@ class _State:
             last = schedule.factor_last(self.anchor.index, self.anchor.pts, opts.factor)
         else:
             last = schedule.fps_last(self.anchor.index, self.anchor.timestamp, self.start, opts.fps)
-        self._emit(self.anchor, self.anchor, last, [])
+        self._emit(self.anchor, self.anchor, self._unfinished(last), [])
+
+    def _unfinished(self, planned: list) -> list:
+        """The frames of ``planned`` not written by an earlier run (resume); the others are
+        counted in the result, which describes the whole output."""
+        kept = [p for p in planned if p.index >= self.skip]
+        self.result.frames_out += len(planned) - len(kept)
+        self.result.frames_resumed += len(planned) - len(kept)
+        return kept
 
     def _pair(self, a: _Frame, b: _Frame) -> None:
         opts = self.options
@@ -261,39 +296,62 @@ class _State:
             if b.timestamp <= a.timestamp:
                 raise InputError(f"input timestamps do not increase at frame {b.index}")
             planned = schedule.fps_pair(a.index, a.timestamp, b.timestamp, self.start, opts.fps)
-        planned = [p for p in planned if p.index >= self.skip]
+        cut = opts.scene_threshold is not None and difference(a.thumb, b.thumb) > opts.scene_threshold
+        self.result.cuts += cut
+        planned = self._unfinished(planned)
         if not planned:
             return
         times = [p.t for p in planned if not p.is_copy]
-        if self.batch and (len(self.batch) >= opts.batch_size or [p.t for p in self.batch[0][2] if not p.is_copy] != times):
+        if self.batch and (len(self.batch) >= opts.batch_size
+                           or [p.t for p in self.batch[0][2] if not p.is_copy] != times
+                           or (len(self.batch) + 1) * len(times) > opts.time_chunk):
             self._flush()
-        self.batch.append((a, b, planned))
+        self.batch.append((a, b, planned, cut))
+
+    def _run(self, pairs: list, times: list[float]) -> list[torch.Tensor]:
+        """The model's frames at ``times`` for ``pairs`` batched: one (B, 3, H, W) per t."""
+        clock = time.perf_counter()
+        img0 = torch.cat([a.tensor for a, _ in pairs])
+        img1 = torch.cat([b.tensor for _, b in pairs])
+        frames_t = list(self.run_model(img0, img1, times))
+        self.result.timings["model"] += time.perf_counter() - clock
+        return frames_t
+
+    def _stream(self, a: _Frame, b: _Frame, times: list[float]) -> Iterator[torch.Tensor]:
+        """One pair's frames at ``times``, taken from the model one at a time as the writer's
+        queue accepts them: with a lazy ``run_model`` (an iterator, as ``convert`` gives)
+        the next frames are computed only then, so memory holds no more than the model's
+        own batch of new frames whatever the factor or rate."""
+        clock = time.perf_counter()
+        frames_t = iter(self.run_model(a.tensor, b.tensor, times))
+        while True:
+            frame = next(frames_t, None)
+            self.result.timings["model"] += time.perf_counter() - clock
+            if frame is None:
+                return
+            yield frame[0]
+            clock = time.perf_counter()
 
     def _flush(self) -> None:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        cut_flags = []
-        for a, b, _ in batch:
-            cut = self.options.scene_threshold is not None and difference(a.thumb, b.thumb) > self.options.scene_threshold
-            cut_flags.append(cut)
-            self.result.cuts += cut
-        model_pairs = [(a, b, p) for (a, b, p), cut in zip(batch, cut_flags) if not cut]
+        model_pairs = [(a, b) for a, b, _, cut in batch if not cut]
         times = [p.t for p in batch[0][2] if not p.is_copy]
-        outputs: dict[int, list[torch.Tensor]] = {}
-        if model_pairs and times:
-            clock = time.perf_counter()
-            img0 = torch.cat([a.tensor for a, _, _ in model_pairs])
-            img1 = torch.cat([b.tensor for _, b, _ in model_pairs])
-            frames_t = self.run_model(img0, img1, times)
-            for row, (a, _, _) in enumerate(model_pairs):
-                outputs[id(a)] = [f[row] for f in frames_t]
-            self.result.timings["model"] += time.perf_counter() - clock
-        for (a, b, planned), cut in zip(batch, cut_flags):
-            self._emit(a, b, planned, None if cut else outputs.get(id(a), []))
+        if len(model_pairs) > 1 and times:  # several pairs, at most time_chunk frames in all: one call
+            frames_t = self._run(model_pairs, times)
+            rows = {id(a): [f[row] for f in frames_t] for row, (a, _) in enumerate(model_pairs)}
+            for a, b, planned, cut in batch:
+                self._emit(a, b, planned, None if cut else rows[id(a)])
+            return
+        for a, b, planned, cut in batch:
+            self._emit(a, b, planned, None if cut else (self._stream(a, b, times) if times else []))
 
-    def _emit(self, a: _Frame, b: _Frame, planned: list, generated: list | None) -> None:
-        tensors = iter(generated or [])
+    def _emit(self, a: _Frame, b: _Frame, planned: list, generated: Iterable | None) -> None:
+        """Pass ``planned`` on to the writer: copies of ``a``, the ``generated`` frames (taken
+        one by one, as the writer's queue accepts them), or, across a cut (``generated`` is
+        None), the frame before it or a cross-fade."""
+        tensors = iter(generated if generated is not None else [])
         for p in planned:
             if self.writer_errors:
                 raise self.writer_errors[0]

@@ -3,10 +3,12 @@
 A :class:`SegmentSink` encodes the output in independent segments (each starts with a
 fresh encoder, so with a keyframe) under ``OUTPUT.rrin-parts/``: ``seg0000.nut``, … with
 absolute pts. After each segment is closed, ``journal.json`` is rewritten atomically
-with the finished segments and the number of output frames they hold. A rerun with the
-same settings skips the finished frames (the pipeline still decodes them, but does not
-run the model on them) and re-encodes from the first unfinished segment. At the end
-:func:`~rrin.io.video_writer.concat_segments` remuxes the packets into the output. Encoding
+with the finished segments, the number of output frames they hold and the pts of their
+first frame (the container may shift a segment's timestamps; the join moves them back).
+A rerun with the same settings skips the finished frames (the pipeline still decodes them,
+but does not run the model on them) and re-encodes from the first unfinished segment. At
+the end :func:`~rrin.io.video_writer.concat_segments` remuxes the packets into the output
+and :func:`remove_parts` removes rrin's files from the folder. Encoding
 is deterministic for the same frames and settings, so an interrupted-and-resumed run gives
 the same decoded frames as an uninterrupted one.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +26,32 @@ from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..io.video_writer import EncodeSettings, VideoWriter, concat_segments
 
-__all__ = ["SegmentSink", "parts_folder"]
+__all__ = ["SegmentSink", "parts_folder", "remove_parts"]
+
+#: The names rrin writes in a parts folder: segments, the journal and its temporary copies.
+_OWN_FILES = re.compile(r"seg\d{4,}\.nut|journal\.json|\.journal\..+\.partial\.json")
 
 
 def parts_folder(output: Path) -> Path:
+    """Where ``--resume`` keeps the segments of ``output``: ``OUTPUT.rrin-parts``."""
+    output = Path(output)
     return output.with_name(output.name + ".rrin-parts")
+
+
+def remove_parts(output: Path) -> None:
+    """Remove the parts folder of ``output``: the files rrin writes there, then the folder
+    if nothing else is left in it (a file someone else put there stays, and so does the
+    folder)."""
+    folder = parts_folder(output)
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for entry in folder.iterdir():
+        if _OWN_FILES.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:  # not empty: someone else's files
+        pass
 
 
 class SegmentSink:
@@ -55,7 +78,10 @@ class SegmentSink:
             if journal.get("fingerprint") != fingerprint:
                 raise InputError(f"{self.folder} belongs to a different job (other input or options); "
                                  "remove it or rerun with the original options")
-            self.segments = [s for s in journal["segments"] if (self.folder / s["file"]).is_file()]
+            for segment in journal["segments"]:  # up to the first one missing
+                if not (self.folder / segment["file"]).is_file():
+                    break
+                self.segments.append(segment)
         self.folder.mkdir(exist_ok=True)
         self._writer: VideoWriter | None = None
         self._count = 0
@@ -70,7 +96,7 @@ class SegmentSink:
         if self._writer is None:
             name = f"seg{len(self.segments):04d}.nut"
             self._writer = VideoWriter(self.folder / name, self.settings)
-            self._name, self._count = name, 0
+            self._name, self._count, self._first_pts = name, 0, int(pts)
         self._writer.write(image, pts)
         self._count += 1
 
@@ -82,7 +108,7 @@ class SegmentSink:
     def _close_segment(self) -> None:
         self._writer.close()
         self._writer = None
-        self.segments.append({"file": self._name, "frames": self._count})
+        self.segments.append({"file": self._name, "frames": self._count, "first_pts": self._first_pts})
         with atomic_path(self.journal_path) as tmp:
             tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "segments": self.segments}, indent=1))
             with open(tmp, "rb+") as handle:
@@ -100,8 +126,12 @@ class SegmentSink:
             self._writer = None
 
     def assemble(self, path: Path, source: Path | None) -> list[str]:
-        """Concatenate the segments into ``path`` (a temporary name); returns warnings."""
-        return concat_segments([self.folder / s["file"] for s in self.segments], path, source)
+        """Concatenate the segments into ``path`` (a temporary name); returns warnings.
+
+        The output stream gets the settings' time base and rate, as a one-pass output."""
+        return concat_segments([self.folder / s["file"] for s in self.segments], path, source, self.settings,
+                               [s.get("first_pts") for s in self.segments])
 
     def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Remove the parts folder (rrin's files in it; see :func:`remove_parts`)."""
+        remove_parts(self.output)

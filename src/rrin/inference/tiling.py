@@ -13,13 +13,13 @@ against the memory available (``os.sysconf`` pages), or ``None`` when the frame 
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
 from ..model.rrin import Flows
 
-__all__ = ["bytes_per_pixel", "available_memory", "choose_tile", "tile_starts", "run_tiled"]
+__all__ = ["bytes_per_pixel", "available_memory", "choose_tile", "tile_starts", "run_tiled", "iter_tiled"]
 
 
 def bytes_per_pixel(base_width: int) -> int:
@@ -79,6 +79,21 @@ def run_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times
     ``flows``: the whole frame's flows ((B, 2, H, W) each), e.g. DIS's, which see motion
     across tile borders; each tile then gets its crop as ``run_model(..., times, flows)``.
     """
+    return list(iter_tiled(run_model, img0, img1, times, tile, overlap, chunk=max(1, len(times)), flows=flows))
+
+
+def iter_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+               tile: int, overlap: int = 32, chunk: int = 8, flows: Flows | None = None) -> Iterator[torch.Tensor]:
+    """:func:`run_tiled`'s frames, ``chunk`` time steps at a time: every tile runs on a
+    chunk of ``times``, the chunk's frames are blended and handed out, then the next chunk
+    is computed. Memory holds ``chunk`` full frames whatever the number of time steps (the
+    flows of each tile are estimated once per chunk unless ``flows`` are given)."""
+    for start in range(0, len(times), max(1, chunk)):
+        yield from _tiled(run_model, img0, img1, list(times[start:start + max(1, chunk)]), tile, overlap, flows)
+
+
+def _tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times: list[float],
+           tile: int, overlap: int, flows: Flows | None) -> list[torch.Tensor]:
     batch, _, height, width = img0.shape
     ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
     sums = None
@@ -92,7 +107,7 @@ def run_tiled(run_model: Callable, img0: torch.Tensor, img1: torch.Tensor, times
             else:
                 outputs = run_model(img0[window], img1[window], times, Flows(flows.flow_01[window], flows.flow_10[window]))
             if sums is None:
-                sums = [torch.zeros(batch, 3, height, width) for _ in outputs]
+                sums = [torch.zeros(batch, 3, height, width) for _ in times]
             wy = _ramp(th, y, height, th, min(overlap, tile - 1), "cpu")
             wx = _ramp(tw, x, width, tw, min(overlap, tile - 1), "cpu")
             weight = (wy[:, None] * wx[None, :])[None, None]

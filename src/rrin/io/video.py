@@ -9,6 +9,7 @@ format, bit depth and colour metadata (:class:`ColorInfo`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -49,6 +50,15 @@ class ColorInfo:
 
 def _int(value) -> int:
     return int(getattr(value, "value", value) or 0)
+
+
+def _parse_duration(text: str | None) -> Fraction | None:
+    """``"HH:MM:SS.fraction"`` (a Matroska ``DURATION`` tag) as seconds, or ``None``."""
+    match = re.fullmatch(r"\s*(\d+):(\d{1,2}):(\d{1,2}(?:\.\d*)?)\s*", text or "")
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + Fraction(seconds)
 
 
 class VideoReader:
@@ -136,16 +146,25 @@ class VideoReader:
         except av.error.FFmpegError as exc:
             self.error = f"decoding stopped after frame {index}: {exc}"
             return
-        if self.stream.duration:
-            end = (self.stream.start_time or 0) * self.time_base + self.stream.duration * self.time_base
-        elif len(self._container.streams) == 1 and self._container.duration:  # microseconds
-            end = Fraction(self._container.duration + (self._container.start_time or 0), 1_000_000)
-        else:
-            end = None
+        end = self._end_time()
         if end is not None and last_pts is not None:
             if last_pts * self.time_base + 2 / self.frame_rate < end:
                 self.error = (f"decoding stopped after frame {index} at {float(last_pts * self.time_base):.3f} s "
                               f"of {float(end):.3f} s (truncated file?)")
+
+    def _end_time(self) -> Fraction | None:
+        """When the video stream should end (seconds), from what the container declares:
+        the stream's duration after its start (MP4, MOV), its ``DURATION`` tag (Matroska and
+        WebM write one per track: the end of its last frame, from 0), or the file's duration
+        when the video is its only stream."""
+        if self.stream.duration:
+            return ((self.stream.start_time or 0) + self.stream.duration) * self.time_base
+        tagged = _parse_duration(self.stream.metadata.get("DURATION"))
+        if tagged is not None:
+            return tagged
+        if len(self._container.streams) == 1 and self._container.duration:  # microseconds
+            return Fraction(self._container.duration + (self._container.start_time or 0), 1_000_000)
+        return None
 
     def close(self) -> None:
         self._container.close()

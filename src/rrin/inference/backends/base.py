@@ -6,12 +6,14 @@ inputs, (B, 3, H, W) float32 RGB in [0, 1] with H and W multiples of
 them), and a list of time steps in (0, 1) (0 is ``img0``, 1 is ``img1``). It computes the
 flows F0→1 and F1→0 once per pair and returns one :class:`~rrin.model.RRINOutput` per time
 step, at the padded size; the :class:`~rrin.inference.Interpolator` crops them.
+:meth:`Backend.iter_run` gives the same outputs lazily, a batch of time steps at a time,
+so that many time steps need not be held in memory at once.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 
@@ -45,14 +47,21 @@ class Backend(ABC):
         """
         return frames.to(self.device, torch.float32)
 
-    @abstractmethod
     def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
             flows: Flows | None = None) -> list[RRINOutput]:
         """One :class:`RRINOutput` per time step for prepared, padded ``img0`` and ``img1``.
 
         ``flows``: the pair's flows at the padded size when already known (estimated on the
-        whole frame for a tile, or at another scale); ``None`` estimates them.
+        whole frame for a tile, at another scale, or ahead in another thread); ``None``
+        estimates them.
         """
+        return list(self.iter_run(img0, img1, times, flows))
+
+    @abstractmethod
+    def iter_run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+                 flows: Flows | None = None) -> Iterator[RRINOutput]:
+        """The outputs of :meth:`run`, in order, computed as they are taken (flows once,
+        then one batch of time steps per step of the iteration)."""
 
     def describe(self) -> str:
         """A short human description (name and settings) for logs and benchmarks."""

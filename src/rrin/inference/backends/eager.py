@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -57,24 +57,24 @@ class EagerBackend(Backend):
     def prepare(self, frames: torch.Tensor) -> torch.Tensor:
         return frames.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
 
-    @torch.inference_mode()
-    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
-            flows: Flows | None = None) -> list[RRINOutput]:
+    def iter_run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+                 flows: Flows | None = None) -> Iterator[RRINOutput]:
         batch = img0.shape[0]
-        outputs: list[RRINOutput] = []
-        with autocast(self.device, self.dtype):
-            if flows is None:
+        if flows is None:
+            with torch.inference_mode(), autocast(self.device, self.dtype):
                 flows = self._estimate_flows(img0, img1)
-            else:
-                flows = Flows(flows.flow_01.to(self.device), flows.flow_10.to(self.device))
-            for group in time_batches(times, batch, self.max_batch):
-                count = len(group)
+        else:
+            flows = Flows(flows.flow_01.to(self.device), flows.flow_10.to(self.device))
+        for group in time_batches(times, batch, self.max_batch):
+            count = len(group)
+            with torch.inference_mode(), autocast(self.device, self.dtype):  # not held across a yield
                 t = torch.tensor(group, device=self.device, dtype=torch.float32).repeat_interleave(batch)
                 repeat = (lambda x: x) if count == 1 else (lambda x: torch.cat([x] * count))  # keeps the layout
                 group_flows = Flows(repeat(flows.flow_01), repeat(flows.flow_10))
                 output = self._synthesize(repeat(img0), repeat(img1), group_flows, t)
-                outputs.extend(split_outputs(output, count, flows.flow_01, flows.flow_10))
-        return [_as_float32(output) for output in outputs]
+                outputs = [_as_float32(o) for o in split_outputs(output, count, flows.flow_01, flows.flow_10)]
+            del output
+            yield from outputs
 
     def describe(self) -> str:
         layout = "channels_last" if self.channels_last else "NCHW"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import abstractmethod
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -74,8 +74,8 @@ class ExportedBackend(Backend):
     def _synthesize(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
         """The ``synthesize`` graph's outputs (:data:`SYNTH_OUTPUTS` order) for ``feeds``."""
 
-    def run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
-            flows: Flows | None = None) -> list[RRINOutput]:
+    def iter_run(self, img0: torch.Tensor, img1: torch.Tensor, times: Sequence[float],
+                 flows: Flows | None = None) -> Iterator[RRINOutput]:
         batch = img0.shape[0]
         array0 = img0.detach().cpu().float().contiguous().numpy()
         array1 = img1.detach().cpu().float().contiguous().numpy()
@@ -88,7 +88,6 @@ class ExportedBackend(Backend):
             flow_01, flow_10 = self._flows(array0, array1)
         flow_01_t = torch.from_numpy(np.asarray(flow_01)).to(self.device)
         flow_10_t = torch.from_numpy(np.asarray(flow_10)).to(self.device)
-        outputs = []
         for group in time_batches(times, batch, self.max_batch):
             count = len(group)
             tile = (lambda a: a) if count == 1 else (lambda a: np.concatenate([a] * count))
@@ -102,8 +101,7 @@ class ExportedBackend(Backend):
             results = [torch.from_numpy(np.asarray(r)).to(self.device) for r in self._synthesize(feeds)]
             for k in range(count):
                 fields = {name: value[k * batch:(k + 1) * batch] for name, value in zip(SYNTH_OUTPUTS, results)}
-                outputs.append(RRINOutput(flow_01=flow_01_t, flow_10=flow_10_t, **fields))
-        return outputs
+                yield RRINOutput(flow_01=flow_01_t, flow_10=flow_10_t, **fields)
 
     def describe(self) -> str:
         return f"{self.name} (fp32, {self.threads} threads, max_batch {self.max_batch})"
