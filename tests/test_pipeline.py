@@ -137,3 +137,43 @@ def test_resume_skips_finished_frames_and_counts_them(skip, written):
 def test_limits(kwargs, message):
     with pytest.raises(InputError, match=message):
         InterpolateOptions(**kwargs)
+
+
+def test_dis_flows_are_computed_ahead_in_the_reader_thread():
+    """A DIS-flow model's runner hands its flows to the pipeline, which computes them in the
+    reader thread (overlapping the network); the frames are the same as without."""
+    import threading
+
+    from rrin.inference.convert import ConvertJob, model_runner
+    from rrin.model.config import PRESETS
+    from rrin.model.rrin import RRIN
+    from pathlib import Path
+
+    torch.manual_seed(0)
+    model = RRIN(PRESETS["dis-lite"]).eval()
+    job = ConvertJob(Path("in.mp4"), Path("out.mp4"), tile=0)
+    runner = model_runner(job, 16, 24, model, "cpu", "fp32", "eager")
+    assert runner.flow_fn is not None
+    threads = []
+
+    def flow_fn(img0, img1):
+        threads.append(threading.current_thread())
+        return runner.flow_fn(img0, img1)
+
+    class ImageSink(ListSink):
+        def __init__(self):
+            super().__init__()
+            self.images = []
+
+        def write(self, image, pts):
+            super().write(image, pts)
+            self.images.append(image)
+
+    options = InterpolateOptions(factor=3, scene_threshold=None)
+    ahead, inline = ImageSink(), ImageSink()
+    interpolate_stream(frames(4), ahead, runner, options, flow_fn=flow_fn)
+    interpolate_stream(frames(4), inline, lambda a, b, times: runner(a, b, times), options)
+    assert len(threads) == 3 and threading.main_thread() not in threads
+    assert len(ahead.images) == len(inline.images) == 10
+    for got, expected in zip(ahead.images, inline.images):
+        np.testing.assert_array_equal(got, expected)

@@ -141,7 +141,8 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             return _resumable(job, reader, settings, options, run_model, progress, source, str(model))
         with atomic_path(job.output) as tmp:
             writer = VideoWriter(tmp, settings, source)
-            result = interpolate_stream(reader, writer, run_model, options, progress=progress)
+            result = interpolate_stream(reader, writer, run_model, options, progress=progress,
+                                        flow_fn=getattr(run_model, "flow_fn", None))
             _default_mode(tmp)
         remove_parts(job.output)  # an earlier --resume run's segments of this output are stale now
         return ConvertReport(result, writer.warnings)
@@ -152,7 +153,7 @@ TILED_CHUNK = 8
 
 
 def model_runner(job: ConvertJob, height: int, width: int, model=None, device: str = "auto",
-                 precision: str = "auto", backend: str = "auto") -> Callable:
+                 precision: str = "auto", backend: str = "auto") -> "ModelRunner":
     """``(img0, img1, times) -> iterator of img_t`` for the job: the Interpolator, with
     flows at ``job.flow_scale`` and in tiles when ``job.tile`` is set or (``None``, on CPU)
     when the frame would not fit the available memory (``job.tile`` = 0 never tiles).
@@ -186,15 +187,29 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
     config = network.config
     if tile is None and interpolator.device.type == "cpu":
         tile = choose_tile(height, width, config.base_width, config.size_multiple, job.tile_overlap)
-    if not tile:
-        return run
 
-    def run_in_tiles(img0, img1, times):
+    def run_in_tiles(img0, img1, times, flows=None):
         # DIS or scaled flows come from the whole frame, once per pair, cropped per tile.
-        flows = scaled_flows(img0, img1) if config.flow == "dis" or job.flow_scale != 1 else None
+        if flows is None and (config.flow == "dis" or job.flow_scale != 1):
+            flows = scaled_flows(img0, img1)
         return iter_tiled(run, img0, img1, times, tile, job.tile_overlap, TILED_CHUNK, flows)
 
-    return run_in_tiles
+    # DIS runs on the CPU without the GIL: the pipeline computes it ahead, beside the network.
+    return ModelRunner(run_in_tiles if tile else run, scaled_flows if config.flow == "dis" else None)
+
+
+@dataclass(frozen=True)
+class ModelRunner:
+    """What :func:`model_runner` returns: ``run(img0, img1, times, flows=None)`` → an
+    iterator of (B, 3, H, W) frames, and ``flow_fn(img0, img1)`` → :class:`Flows`, the
+    flows the pipeline may compute ahead in its reader thread (``None``: the model's own,
+    run inside ``run``)."""
+
+    run: Callable
+    flow_fn: Callable | None = None
+
+    def __call__(self, img0, img1, times, flows=None):
+        return self.run(img0, img1, times, flows)
 
 
 def _default_mode(path: Path) -> None:
@@ -211,7 +226,8 @@ def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
     tmp = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".partial", dir=job.output.parent or "."))
     try:
         writer = FrameFolderWriter(tmp)
-        result = interpolate_stream(reader, writer, run_model, options, progress=progress)
+        result = interpolate_stream(reader, writer, run_model, options, progress=progress,
+                                        flow_fn=getattr(run_model, "flow_fn", None))
         if job.output.is_dir():
             _replace_frames(tmp, job.output, writer.count)
         else:
@@ -240,7 +256,8 @@ def _resumable(job, reader, settings, options, run_model, progress, source, mode
                    "options": repr(options), "settings": repr(settings), "segment_frames": job.segment_frames,
                    "model": model_name, "flow_scale": job.flow_scale, "tile": job.tile}
     sink = SegmentSink(job.output, settings, fingerprint, job.segment_frames)
-    result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress)
+    result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress,
+                                flow_fn=getattr(run_model, "flow_fn", None))
     with atomic_path(job.output) as tmp:
         warnings = sink.assemble(tmp, source)
         _default_mode(tmp)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..model.rrin import Flows
 from . import schedule
 from .scenes import DEFAULT_SCENE_THRESHOLD, cut_frame, difference, thumbnail
 
@@ -105,7 +106,7 @@ class InterpolateResult:
     cuts: int = 0
     duplicates: int = 0
     error: str | None = None
-    timings: dict = field(default_factory=lambda: {"decode": 0.0, "model": 0.0, "encode": 0.0, "wall": 0.0})
+    timings: dict = field(default_factory=lambda: {"decode": 0.0, "flows": 0.0, "model": 0.0, "encode": 0.0, "wall": 0.0})
 
 
 @dataclass
@@ -116,6 +117,8 @@ class _Frame:
     image: np.ndarray
     tensor: torch.Tensor
     thumb: np.ndarray
+    flows: Flows | None = None  # from the previous decoded frame to this one (``flow_fn``)
+    flows_from: int = -1  # that previous frame's index
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -143,7 +146,8 @@ class _Worker(threading.Thread):
 
 
 def interpolate_stream(reader, sink: Sink, run_model: Callable, options: InterpolateOptions,
-                       skip_frames: int = 0, progress: Callable[[int], None] | None = None) -> InterpolateResult:
+                       skip_frames: int = 0, progress: Callable[[int], None] | None = None,
+                       flow_fn: Callable[[torch.Tensor, torch.Tensor], Flows] | None = None) -> InterpolateResult:
     """Convert everything ``reader`` yields into ``sink``.
 
     Args:
@@ -157,6 +161,11 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
             ``.img_t``), which keeps memory flat for many time steps.
         skip_frames: output frames already written (resume): planned but not computed.
         progress: called with the number of output frames done so far.
+        flow_fn: ``(img0, img1) -> Flows`` of two consecutive frames, computed in the reader
+            thread so that it overlaps the model (DIS on the CPU while the network runs);
+            a pair with such flows is run as ``run_model(img0, img1, times, flows)``. Pairs
+            that are not consecutive decoded frames (after a dropped duplicate) leave the
+            flows to ``run_model``.
     """
     result = InterpolateResult()
     start_wall = time.perf_counter()
@@ -167,12 +176,18 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
     def read() -> None:
         try:
             clock = time.perf_counter()
+            previous = None
             for frame in reader:
                 if stop.is_set():
                     break
                 item = _Frame(frame.index, frame.pts, frame.timestamp, frame.image, _to_tensor(frame.image), thumbnail(frame.image))
                 result.timings["decode"] += time.perf_counter() - clock
+                if flow_fn is not None and previous is not None:
+                    clock = time.perf_counter()
+                    item.flows, item.flows_from = flow_fn(previous.tensor, item.tensor), previous.index
+                    result.timings["flows"] += time.perf_counter() - clock
                 inbox.put(item)
+                previous = item
                 clock = time.perf_counter()
         finally:
             inbox.put(_END)
@@ -308,12 +323,19 @@ class _State:
             self._flush()
         self.batch.append((a, b, planned, cut))
 
+    def _call_model(self, pairs: list, times: list[float]):
+        """``run_model`` on ``pairs`` batched, with their flows when the reader computed them."""
+        img0 = torch.cat([a.tensor for a, _ in pairs])
+        img1 = torch.cat([b.tensor for _, b in pairs])
+        if not all(b.flows is not None and b.flows_from == a.index for a, b in pairs):
+            return self.run_model(img0, img1, times)
+        flows = Flows(torch.cat([b.flows.flow_01 for _, b in pairs]), torch.cat([b.flows.flow_10 for _, b in pairs]))
+        return self.run_model(img0, img1, times, flows)
+
     def _run(self, pairs: list, times: list[float]) -> list[torch.Tensor]:
         """The model's frames at ``times`` for ``pairs`` batched: one (B, 3, H, W) per t."""
         clock = time.perf_counter()
-        img0 = torch.cat([a.tensor for a, _ in pairs])
-        img1 = torch.cat([b.tensor for _, b in pairs])
-        frames_t = list(self.run_model(img0, img1, times))
+        frames_t = list(self._call_model(pairs, times))
         self.result.timings["model"] += time.perf_counter() - clock
         return frames_t
 
@@ -323,7 +345,7 @@ class _State:
         the next frames are computed only then, so memory holds no more than the model's
         own batch of new frames whatever the factor or rate."""
         clock = time.perf_counter()
-        frames_t = iter(self.run_model(a.tensor, b.tensor, times))
+        frames_t = iter(self._call_model([(a, b)], times))
         while True:
             frame = next(frames_t, None)
             self.result.timings["model"] += time.perf_counter() - clock
