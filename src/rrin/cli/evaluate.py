@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import add_model_options, positive_int
+from .common import add_model_options, factor_int, positive_int
 
 DATASET_CHOICES = ("clip", "vimeo90k", "ucf101", "middlebury", "snufilm")
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--dataset", required=True, choices=DATASET_CHOICES, help="dataset layout (see docs/evaluation.md)")
     parser.add_argument("--root", type=Path, required=True, help="dataset folder, or for clip a video file or frame folder")
-    parser.add_argument("--factor", type=positive_int, default=2, help="clip: keep every k-th frame and rebuild the others (default 2)")
+    parser.add_argument("--factor", type=factor_int, default=2, help="clip: keep every k-th frame and rebuild the others (default 2)")
     parser.add_argument("--frames", type=positive_int, default=41, help="clip: use the first N frames (default 41)")
     parser.add_argument("--subset", default="medium", choices=("easy", "medium", "hard", "extreme"),
                         help="snufilm: which test list (default medium)")

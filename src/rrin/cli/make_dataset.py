@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import positive_int
+from .common import float_in, frame_size, non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
@@ -19,20 +19,20 @@ def register(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR", help="video files, folders of videos or frame folders")
     parser.add_argument("--out", "-o", type=Path, required=True, help="dataset folder to create")
     parser.add_argument("--frames", type=int, choices=(3, 7), default=3, help="frames per clip (default 3)")
-    parser.add_argument("--stride", type=int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
+    parser.add_argument("--stride", type=non_negative_int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
     parser.add_argument("--frame-step", type=positive_int, default=1, help="take every Nth frame inside a clip (default 1)")
-    parser.add_argument("--size", default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")
-    parser.add_argument("--cut-threshold", type=float, default=0.12,
+    parser.add_argument("--size", type=frame_size, default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")
+    parser.add_argument("--cut-threshold", type=float_in(0, 1), default=0.12,
                         help="scene cut: mean abs difference of consecutive 64x36 grey thumbnails above this (default 0.12)")
-    parser.add_argument("--min-motion", type=float, default=0.003,
+    parser.add_argument("--min-motion", type=float_in(0, 1), default=0.003,
                         help="near-static: first/last frame thumbnail difference below this (default 0.003)")
-    parser.add_argument("--val-fraction", type=float, default=0.1, help="share held out for validation (default 0.1)")
+    parser.add_argument("--val-fraction", type=float_in(0, 1, high_open=True), default=0.1, help="share held out for validation (default 0.1)")
     parser.add_argument("--split", choices=("auto", "sources", "segments"), default="auto",
                         help="validation: whole sources, or every Nth segment of each source "
                              "(default auto: segments for one source, sources for several)")
     parser.add_argument("--segment-frames", type=positive_int, default=600,
                         help="split by segments: split unit in frames (default 600)")
-    parser.add_argument("--max-clips", type=int, default=0, help="at most this many clips per source (0: all)")
+    parser.add_argument("--max-clips", type=non_negative_int, default=0, help="at most this many clips per source (0: all)")
     parser.add_argument("--flow", action="store_true", help="store DIS optical flow between first and last frame")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted dataset")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
@@ -40,11 +40,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.make_dataset import MakeDatasetOptions, make_dataset, parse_size
+    from ..data.make_dataset import MakeDatasetOptions, make_dataset
 
     options = MakeDatasetOptions(
         clip_length=args.frames, stride=args.stride, frame_step=args.frame_step,
-        size=parse_size(args.size) if args.size else None, cut_threshold=args.cut_threshold,
+        size=args.size, cut_threshold=args.cut_threshold,
         min_motion=args.min_motion, val_fraction=args.val_fraction, segment_frames=args.segment_frames,
         max_clips=args.max_clips, flow=args.flow, split=args.split,
     )

@@ -20,13 +20,29 @@ from typing import Callable
 from ..errors import InputError
 from ..io.atomic import atomic_path, check_writable
 from ..io.sources import open_source
-from ..io.video_writer import (VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
+from ..io.video_writer import (CODECS, VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
 from .pipeline import InterpolateOptions, InterpolateResult, interpolate_stream
 from .scenes import DEFAULT_SCENE_THRESHOLD
 from .segments import SegmentSink
 
-__all__ = ["ConvertJob", "ConvertReport", "convert", "encode_settings"]
+__all__ = ["CRF_RANGES", "ConvertJob", "ConvertReport", "check_crf", "convert", "encode_settings"]
+
+
+#: The CRF values each encoder accepts (``libsvtav1`` reads 0 as "unset"; ffv1 is
+#: lossless and takes none). Values outside make FFmpeg fail or clamp silently.
+CRF_RANGES = {"libx264": (0, 51), "libx265": (0, 51), "libvpx-vp9": (0, 63), "libsvtav1": (1, 63)}
+
+
+def check_crf(codec: str, crf: int | None) -> None:
+    """:class:`InputError` unless ``crf`` is None or in ``codec``'s :data:`CRF_RANGES`."""
+    if crf is None or codec not in CODECS:  # an unknown codec is refused when the writer opens
+        return
+    if codec not in CRF_RANGES:
+        raise InputError(f"--crf does not apply to {codec} (it is lossless); leave it out")
+    low, high = CRF_RANGES[codec]
+    if not low <= crf <= high:
+        raise InputError(f"--crf for {codec} must be in {low}..{high} (lower is better), got {crf}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,19 @@ class ConvertJob:
     flow_scale: float = 1.0
     tile: int | None = None
     tile_overlap: int = 32
+
+    def __post_init__(self) -> None:
+        check_crf(self.codec, self.crf)
+        if not 0 < self.flow_scale <= 1:
+            raise InputError(f"--flow-scale must be in (0, 1], got {self.flow_scale:g}")
+        if self.tile is not None and self.tile != 0 and self.tile < 2 * self.tile_overlap:
+            raise InputError(f"--tile must be 0 (never tile) or at least {2 * self.tile_overlap} pixels "
+                             f"(twice the tiles' overlap), got {self.tile}")
+        if self.tile_overlap < 0:
+            raise InputError(f"tile overlap must be at least 0, got {self.tile_overlap}")
+        for name in ("batch_size", "segment_frames"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
 
     def options(self) -> InterpolateOptions:
         return InterpolateOptions(factor=self.factor if self.fps is None else None, fps=self.fps,
@@ -137,8 +166,6 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
     from .interpolator import Interpolator
     from .tiling import choose_tile, run_tiled
 
-    if not 0 < job.flow_scale <= 1:
-        raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
     interpolator = Interpolator(model, device=device, precision=precision, backend=backend)
     if job.flow_scale != 1:
         def run(img0, img1, times):

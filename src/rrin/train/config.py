@@ -189,6 +189,27 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be at least 1")
         if not 0.0 <= self.train.ema_decay < 1.0:
             raise ConfigError("train.ema_decay must be in [0, 1)")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """Numbers a run would crash on or silently misuse: none may be negative (seeds
+        aside); the learning rate is positive, betas in [0, 1), min_lr_ratio in [0, 1]."""
+        for section in dataclasses.fields(self):
+            if section.name == "model":  # checked by RRINConfig
+                continue
+            values = getattr(self, section.name)
+            for f in dataclasses.fields(values):
+                value = getattr(values, f.name)
+                if f.name != "seed" and not isinstance(value, bool) and isinstance(value, (int, float)):
+                    if not value >= 0:  # also refuses NaN
+                        raise ConfigError(f"{section.name}.{_key(f)} must be at least 0, got {value}")
+        if not self.optim.lr > 0:
+            raise ConfigError(f"optim.lr must be positive, got {self.optim.lr}")
+        for key in ("beta1", "beta2"):
+            if not getattr(self.optim, key) < 1:
+                raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(self.optim, key)}")
+        if not self.optim.min_lr_ratio <= 1:
+            raise ConfigError(f"optim.min_lr_ratio must be in [0, 1], got {self.optim.min_lr_ratio}")
 
 
 def _key(f: dataclasses.Field) -> str:
