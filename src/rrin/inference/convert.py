@@ -9,16 +9,13 @@ into a temporary file (or folder) beside the output and renames it at the end. W
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
-from ..io.atomic import atomic_path, check_writable
+from ..io.atomic import atomic_dir, atomic_path, check_writable
 from ..io.sources import open_source
 from ..io.video_writer import (CODECS, VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
@@ -153,7 +150,6 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
         with atomic_path(job.output) as tmp:
             writer = VideoWriter(tmp, settings, source)
             result = interpolate_stream(reader, writer, run_model, options, progress=progress)
-            _default_mode(tmp)
         return ConvertReport(result, writer.warnings)
 
 
@@ -183,23 +179,9 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
     return lambda img0, img1, times: run_tiled(run, img0, img1, times, tile, job.tile_overlap)
 
 
-def _default_mode(path: Path) -> None:
-    """Give a temporary file (created 0600) the permissions a new file normally gets."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".partial", dir=job.output.parent or "."))
-    try:
+    with atomic_dir(job.output, replace=True) as tmp:
         result = interpolate_stream(reader, FrameFolderWriter(tmp), run_model, options, progress=progress)
-        if job.output.exists():
-            shutil.rmtree(job.output) if job.output.is_dir() else job.output.unlink()
-        os.replace(tmp, job.output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return ConvertReport(result)
 
 
@@ -212,6 +194,5 @@ def _resumable(job, reader, settings, options, run_model, progress, source, mode
     result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress)
     with atomic_path(job.output) as tmp:
         warnings = sink.assemble(tmp, source)
-        _default_mode(tmp)
     sink.remove()
     return ConvertReport(result, warnings)
