@@ -40,7 +40,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.make_dataset import MakeDatasetOptions, make_dataset
+    from ..data.make_dataset import MakeDatasetOptions, make_dataset, split_warnings
 
     options = MakeDatasetOptions(
         clip_length=args.frames, stride=args.stride, frame_step=args.frame_step,
@@ -54,4 +54,6 @@ def run(args: argparse.Namespace) -> int:
     for clip in manifest["clips"]:
         splits[clip["split"]] += 1
     print(f"{args.out}: {splits['train']} training and {splits['val']} validation clips")
+    for warning in split_warnings(manifest):
+        print(f"rrin: warning: {warning}", file=sys.stderr)
     return 0

@@ -41,9 +41,9 @@ from ..io.images import IMAGE_EXTENSIONS
 from ..io.video import VideoReader
 from ..model.dis import dis_flows
 from .clips import read_rgb8
-from .manifest import FORMAT, MANIFEST, read_manifest, write_manifest
+from .manifest import FORMAT, MANIFEST, empty_split_hint, read_manifest, write_manifest
 
-__all__ = ["MakeDatasetOptions", "make_dataset", "find_sources", "VIDEO_EXTENSIONS", "parse_size"]
+__all__ = ["MakeDatasetOptions", "make_dataset", "split_warnings", "find_sources", "VIDEO_EXTENSIONS", "parse_size"]
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m", ".ts"}
 
@@ -269,3 +269,14 @@ def make_dataset(
     if not manifest["clips"]:
         raise InputError("no clips were kept (all static, cut, or the sources are too short)")
     return manifest
+
+
+def split_warnings(manifest: dict) -> list[str]:
+    """One line per empty split of a finished dataset: ``rrin train`` needs both, so say
+    now what to change (``--val-fraction``, ``--segment-frames``, ``--split``)."""
+    warnings = []
+    for split, name in (("train", "training"), ("val", "validation")):
+        if not any(clip["split"] == split for clip in manifest["clips"]):
+            warnings.append(f"no {name} clips, so 'rrin train' cannot use this dataset as it is: "
+                            + empty_split_hint(manifest, split))
+    return warnings
