@@ -13,7 +13,7 @@ import torch
 
 from conftest import make_tiny_model, moving_square
 from rrin.cli import main
-from rrin.io.atomic import atomic_dir, atomic_path
+from rrin.io.atomic import atomic_path, temp_folder
 
 UMASK = 0o027  # neither the default 022 nor mkstemp's 077: the mode must come from the umask
 
@@ -39,33 +39,27 @@ def assert_umask_modes(root) -> None:
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
-def test_atomic_path_and_dir_follow_the_umask(tmp_path, mask):
+def test_atomic_path_and_temp_folder_follow_the_umask(tmp_path, mask):
     old = os.umask(mask)
     try:
         with atomic_path(tmp_path / "a.txt") as tmp:
             tmp.write_text("x")
-        with atomic_dir(tmp_path / "frames") as folder:
-            (folder / "0.png").write_bytes(b"x")
+        folder = temp_folder(tmp_path / "frames")
+        (folder / "0.png").write_bytes(b"x")
     finally:
         os.umask(old)
     assert mode(tmp_path / "a.txt") == 0o666 & ~mask
-    assert mode(tmp_path / "frames") == 0o777 & ~mask
-    assert mode(tmp_path / "frames" / "0.png") == 0o666 & ~mask
+    assert folder.parent == tmp_path and folder.name.startswith(".frames.") and folder.name.endswith(".partial")
+    assert mode(folder) == 0o777 & ~mask
+    assert mode(folder / "0.png") == 0o666 & ~mask
 
 
-def test_atomic_dir_replaces_only_on_success(tmp_path):
-    target = tmp_path / "frames"
-    target.mkdir()
-    (target / "old.png").write_bytes(b"old")
-    with pytest.raises(RuntimeError):
-        with atomic_dir(target, replace=True) as folder:
-            (folder / "new.png").write_bytes(b"new")
-            raise RuntimeError("boom")
-    assert [p.name for p in target.iterdir()] == ["old.png"]
-    assert [p.name for p in tmp_path.iterdir()] == ["frames"]  # no temporary folder left
-    with atomic_dir(target, replace=True) as folder:
-        (folder / "new.png").write_bytes(b"new")
-    assert [p.name for p in target.iterdir()] == ["new.png"]
+def test_a_writer_that_recreates_the_file_does_not_make_it_private(tmp_path, umask):
+    with atomic_path(tmp_path / "w.bin") as tmp:
+        tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # as safetensors does
+        os.close(fd)
+    assert mode(tmp_path / "w.bin") == 0o666 & ~UMASK
 
 
 def test_pair_outputs_and_explain_pictures(tmp_path, tiny_weights, umask):

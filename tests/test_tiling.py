@@ -1,8 +1,9 @@
 """Tiled inference and flows at a lower scale."""
 
+import pytest
 import torch
 
-from conftest import make_tiny_model
+from conftest import make_tiny_model, moving_square
 from rrin.inference import Interpolator
 from rrin.inference.flowscale import run_flow_scaled
 from rrin.inference.tiling import choose_tile, run_tiled, tile_starts
@@ -60,3 +61,38 @@ def test_flow_scale_one_is_the_plain_model_and_half_runs():
     torch.testing.assert_close(same, plain)
     half = run_flow_scaled(model, img0, img1, [0.3], 0.5, interp.device, interp.dtype)[0]
     assert half.shape == plain.shape and torch.isfinite(half).all() and 0 <= half.min() and half.max() <= 1
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino", "compile"])
+def test_flow_scale_refuses_a_backend_it_cannot_go_through(tmp_path, backend, capsys):
+    from rrin.cli import main
+
+    argv = ["interpolate", str(tmp_path / "in.mp4"), str(tmp_path / "out.mp4"), "--flow-scale", "0.5",
+            "--backend", backend, "-m", str(tmp_path / "absent.safetensors")]
+    assert main(argv) == 2  # before the input or the model is even looked at
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--flow-scale" in err and f"--backend {backend}" in err
+
+
+def test_flow_scale_with_auto_backend_runs_eager_and_exports_nothing(tmp_path, tiny_weights, monkeypatch):
+    """``auto`` would pick OpenVINO or ONNX Runtime on CPU and export graphs the flow-scaled
+    path never uses: with --flow-scale it is PyTorch, and the graph cache stays empty."""
+    import cv2
+
+    from rrin.cli import main
+    from rrin.inference.convert import ConvertJob, job_backend
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RRIN_CACHE_DIR", str(cache))
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for k in range(2):
+        cv2.imwrite(str(frames / f"{k}.png"), moving_square(shift=3 * k))
+    argv = ["interpolate", str(frames), str(tmp_path / "out"), "--flow-scale", "0.5", "--backend", "auto",
+            "-m", str(tiny_weights), "--device", "cpu", "--quiet", "--tile", "0"]
+    assert main(argv) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 3
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+    job = ConvertJob(frames, tmp_path / "o", flow_scale=0.5)
+    assert job_backend(job, "auto") == "eager" and job_backend(job, "eager-nchw") == "eager-nchw"
+    assert job_backend(ConvertJob(frames, tmp_path / "o"), "openvino") == "openvino"  # without --flow-scale

@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dedup", nargs="?", type=float_in(0, 1), const=DEFAULT_DEDUP_THRESHOLD, default=None, metavar="THRESHOLD",
                         help=f"drop near-duplicate input frames and interpolate across them (default threshold {DEFAULT_DEDUP_THRESHOLD})")
     parser.add_argument("--flow-scale", type=float_in(0, 1, low_open=True), default=1.0, metavar="S",
-                        help="estimate flows on frames scaled by S in (0, 1], e.g. 0.5 for 4K (default 1)")
+                        help="estimate flows on frames scaled by S in (0, 1], e.g. 0.5 for 4K (default 1); "
+                             "runs in PyTorch (--backend eager)")
     parser.add_argument("--tile", type=tile_size, default=None, metavar="N",
                         help="interpolate in overlapping N×N tiles, N ≥ 64 (default: automatic from free memory; 0: never)")
     parser.add_argument("--resume", action="store_true", help="encode in segments with a journal; continue an interrupted run")

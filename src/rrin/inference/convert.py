@@ -9,13 +9,15 @@ into a temporary file (or folder) beside the output and renames it at the end. W
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
-from ..io.atomic import atomic_dir, atomic_path, check_writable
+from ..io.atomic import atomic_path, check_writable, temp_folder
 from ..io.sources import open_source
 from ..io.video_writer import (CODECS, VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
@@ -23,7 +25,7 @@ from .pipeline import InterpolateOptions, InterpolateResult, interpolate_stream
 from .scenes import DEFAULT_SCENE_THRESHOLD
 from .segments import SegmentSink
 
-__all__ = ["CRF_RANGES", "ConvertJob", "ConvertReport", "check_crf", "convert", "encode_settings"]
+__all__ = ["CRF_RANGES", "ConvertJob", "ConvertReport", "check_crf", "convert", "encode_settings", "job_backend"]
 
 
 #: The CRF values each encoder accepts (``libsvtav1`` reads 0 as "unset"; ffv1 is
@@ -129,6 +131,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
     by default an :class:`~rrin.inference.Interpolator` built from ``model``/``device``/
     ``precision``/``backend``.
     """
+    job_backend(job, backend)  # a backend that cannot run the job is refused before any work
     video = _check_paths(job)
     options = job.options()
     with open_source(job.input, deep=True, frame_rate=job.input_fps) as reader:
@@ -153,6 +156,23 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
         return ConvertReport(result, writer.warnings)
 
 
+#: The backends that can run ``--flow-scale``: it calls the PyTorch model's halves itself.
+FLOW_SCALE_BACKENDS = ("eager", "eager-nchw")
+
+
+def job_backend(job: ConvertJob, backend: str = "auto") -> str:
+    """The backend the job runs on: ``backend``, except that ``--flow-scale`` (below 1)
+    runs in PyTorch, so ``auto`` becomes ``eager`` and any other engine is refused."""
+    if job.flow_scale == 1 or not isinstance(backend, str):
+        return backend
+    if backend == "auto":
+        return "eager"
+    if backend not in FLOW_SCALE_BACKENDS:
+        raise InputError(f"--flow-scale runs the network in PyTorch, so --backend {backend} cannot apply it: "
+                         f"use --backend auto or eager, or leave out --flow-scale")
+    return backend
+
+
 def model_runner(job: ConvertJob, height: int, width: int, model=None, device: str = "auto",
                  precision: str = "auto", backend: str = "auto") -> Callable:
     """``(img0, img1, times) -> [img_t]`` for the job: the Interpolator, with flows at
@@ -162,7 +182,9 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
     from .interpolator import Interpolator
     from .tiling import choose_tile, run_tiled
 
-    interpolator = Interpolator(model, device=device, precision=precision, backend=backend)
+    if not 0 < job.flow_scale <= 1:
+        raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
+    interpolator = Interpolator(model, device=device, precision=precision, backend=job_backend(job, backend))
     if job.flow_scale != 1:
         def run(img0, img1, times):
             return run_flow_scaled(interpolator.model, img0, img1, times, job.flow_scale,
@@ -180,8 +202,15 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
 
 
 def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
-    with atomic_dir(job.output, replace=True) as tmp:
+    tmp = temp_folder(job.output)
+    try:
         result = interpolate_stream(reader, FrameFolderWriter(tmp), run_model, options, progress=progress)
+        if job.output.exists():
+            shutil.rmtree(job.output) if job.output.is_dir() else job.output.unlink()
+        os.replace(tmp, job.output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return ConvertReport(result)
 
 

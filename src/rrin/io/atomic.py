@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import stat
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
 
-__all__ = ["atomic_path", "atomic_dir", "check_writable"]
+__all__ = ["atomic_path", "check_writable", "temp_folder"]
 
 
 def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -80,19 +79,9 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
-    """Yield a new temporary folder beside ``path``; rename it onto ``path`` if the block
-    succeeds (an existing ``path`` is removed first when ``replace``). The folder gets the
-    permissions of any new folder (0777 less the umask: 0755 under umask 022). On error the
-    temporary folder and its contents are removed and ``path`` untouched."""
+def temp_folder(path: str | os.PathLike) -> Path:
+    """A new empty folder beside ``path`` (``.NAME.XXXXXXXX.partial``), to be filled and
+    renamed onto ``path`` by the caller. It gets the permissions of any new folder (0777
+    less the umask: 0755 under umask 022), not ``tempfile.mkdtemp``'s private 0700."""
     path = Path(path)
-    tmp = _new_folder(path.parent if str(path.parent) else Path("."), f".{path.name}.", ".partial")
-    try:
-        yield tmp
-        if replace and (path.exists() or path.is_symlink()):
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return _new_folder(path.parent if str(path.parent) else Path("."), f".{path.name}.", ".partial")
