@@ -80,7 +80,6 @@ def test_flow_scale_with_auto_backend_runs_eager_and_exports_nothing(tmp_path, t
     import cv2
 
     from rrin.cli import main
-    from rrin.inference.convert import ConvertJob, job_backend
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("RRIN_CACHE_DIR", str(cache))
@@ -93,6 +92,9 @@ def test_flow_scale_with_auto_backend_runs_eager_and_exports_nothing(tmp_path, t
     assert main(argv) == 0
     assert len(list((tmp_path / "out").iterdir())) == 3
     assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+
+    from rrin.inference.convert import ConvertJob, job_backend
+
     job = ConvertJob(frames, tmp_path / "o", flow_scale=0.5)
     assert job_backend(job, "auto") == "eager" and job_backend(job, "eager-nchw") == "eager-nchw"
     assert job_backend(ConvertJob(frames, tmp_path / "o"), "openvino") == "openvino"  # without --flow-scale
