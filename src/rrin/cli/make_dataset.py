@@ -10,6 +10,8 @@ from .common import float_in, frame_size, non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
+    from ..inference.scenes import DEFAULT_SCENE_THRESHOLD
+
     parser = subparsers.add_parser(
         "make-dataset", help="cut videos into training clips (triplets or septuplets)",
         description="Extract clips of 3 (triplets) or 7 (septuplets) frames from videos or frame folders, "
@@ -22,8 +24,9 @@ def register(subparsers) -> None:
     parser.add_argument("--stride", type=non_negative_int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
     parser.add_argument("--frame-step", type=positive_int, default=1, help="take every Nth frame inside a clip (default 1)")
     parser.add_argument("--size", type=frame_size, default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")
-    parser.add_argument("--cut-threshold", type=float_in(0, 1), default=0.12,
-                        help="scene cut: mean abs difference of consecutive 64x36 grey thumbnails above this (default 0.12)")
+    parser.add_argument("--cut-threshold", type=float_in(0, 1), default=DEFAULT_SCENE_THRESHOLD,
+                        help="scene cut: mean abs difference of consecutive 64x36 grey thumbnails above this "
+                             f"(default {DEFAULT_SCENE_THRESHOLD}, as rrin interpolate's --scene-threshold)")
     parser.add_argument("--min-motion", type=float_in(0, 1), default=0.003,
                         help="near-static: first/last frame thumbnail difference below this (default 0.003)")
     parser.add_argument("--val-fraction", type=float_in(0, 1, high_open=True), default=0.1, help="share held out for validation (default 0.1)")
