@@ -11,6 +11,7 @@ from ..errors import InputError
 
 __all__ = ["resolve_device", "resolve_precision", "autocast"]
 
+#: Every precision name ``--precision`` and ``train.precision`` accept.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 

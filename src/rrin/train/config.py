@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
+from ..inference.device import PRECISIONS
 from ..model.config import PRESETS, RRINConfig
 
 __all__ = [
@@ -169,8 +170,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.model.build()  # validates the architecture
-        if self.train.precision not in ("fp32", "bf16", "fp16", "auto"):
-            raise ConfigError(f"train.precision must be fp32, bf16, fp16 or auto, got {self.train.precision!r}")
+        if self.train.precision not in PRECISIONS:
+            raise ConfigError(f"train.precision must be one of {', '.join(PRECISIONS)}, got {self.train.precision!r}")
         if self.train.stage not in ("full", "flow"):
             raise ConfigError(f"train.stage must be full or flow, got {self.train.stage!r}")
         if self.train.stage == "flow" and self.model.build().flow != "unet":
