@@ -16,6 +16,7 @@ from typing import Sequence
 from .. import __version__
 from ..errors import RRINError
 from .common import Parser
+from .progress import setup_logging
 
 __all__ = ["main", "build_parser"]
 
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
+    setup_logging(quiet=getattr(args, "quiet", False))
     try:
         return int(args.handler(args) or 0)
     except RRINError as exc:

@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-check", action="store_true", help="skip the parity check against PyTorch")
     parser.add_argument("--tolerance", type=float_in(0, math.inf, low_open=True), default=1e-3, help="largest accepted difference (default 1e-3)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the output path and errors")
     parser.set_defaults(handler=run)
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     result = export_onnx(model, args.output, graph=args.graph, check=not args.no_check,
                          tolerance=args.tolerance, overwrite=args.overwrite)
     print(result.path)
-    if result.max_abs_diff is not None:
+    if result.max_abs_diff is not None and not args.quiet:
         height, width = result.check_size
         print(f"parity with PyTorch at {width}x{height}: max abs difference {result.max_abs_diff:.3g} "
               f"(tolerance {args.tolerance:g})")

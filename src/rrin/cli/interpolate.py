@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..inference.convert import ConvertJob, convert
-    from .progress import ProgressBar
+    from .progress import ProgressBar, wants_bar
 
     factor = args.factor if args.factor is not None or args.fps is not None else 2
     job = ConvertJob(
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         on_cut=args.on_cut, dedup=args.dedup, resume=args.resume, overwrite=args.overwrite, segment_frames=args.segment_frames,
         flow_scale=args.flow_scale, tile=args.tile,
     )
-    bar = ProgressBar(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    bar = ProgressBar(sys.stderr, enabled=wants_bar(sys.stderr, args.quiet))
     report = convert(job, model=args.model, device=args.device, precision=args.precision,
                      backend=args.backend, progress=bar)
     bar.close()

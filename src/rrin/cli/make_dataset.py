@@ -39,6 +39,7 @@ def register(subparsers) -> None:
     parser.add_argument("--flow", action="store_true", help="store DIS optical flow between first and last frame")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted dataset")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no per-source progress lines (warnings still)")
     parser.set_defaults(handler=run)
 
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         max_clips=args.max_clips, flow=args.flow, split=args.split,
     )
     manifest = make_dataset(args.inputs, args.out, options, resume=args.resume, overwrite=args.overwrite,
-                            progress=lambda message: print(message, file=sys.stderr, flush=True))
+                            progress=None if args.quiet else lambda message: print(message, file=sys.stderr, flush=True))
     splits = {"train": 0, "val": 0}
     for clip in manifest["clips"]:
         splits[clip["split"]] += 1
