@@ -71,7 +71,7 @@ def test_pair_outputs_and_explain_pictures(tmp_path, tiny_weights, umask):
     out = tmp_path / "out"
     out.mkdir()
     assert main(["pair", str(a), str(b), "-o", str(out / "mid.png"), "--count", "2", "-m", str(tiny_weights),
-                 "--device", "cpu", "--explain", str(out / "why")]) == 0
+                 "--device", "cpu", "--backend", "eager", "--explain", str(out / "why")]) == 0
     assert len(list(out.glob("mid_*.png"))) == 2 and len(list((out / "why").glob("*.png"))) >= 8
     assert_umask_modes(out)
 
