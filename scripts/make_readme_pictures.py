@@ -13,11 +13,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from rrin import Interpolator
 from rrin.inference.explain import flow_legend, flow_to_color
 from rrin.io.video import VideoReader
+from rrin.metrics import to_tensor
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,6 @@ def main() -> None:
 
     img0, img1 = frames(ROOT / "examples" / "bbb_sample.mp4", (20, 21))
     interp = Interpolator(args.model, device="cpu", backend="eager")
-    to_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
     out = interp.run(to_tensor(img0), to_tensor(img1), [0.5])[0]
     arr = lambda t: t[0].permute(1, 2, 0).numpy()
     flows = {name: getattr(out, name)[0].numpy() for name in ("flow_01", "flow_10", "flow_t0", "flow_t1")}

@@ -15,18 +15,24 @@ from rrin.model import RRIN, RRINConfig, save_weights
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
-SHARED = Path(os.environ.get("RRIN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-REFERENCE = SHARED / "fixtures" / "rrin_reference"
+#: The architecture-parity fixture, carried by the repository (see its README.md).
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "rrin_reference"
 
 #: A very small configuration for fast tests (stride 8).
 TINY = RRINConfig(base_width=4, flow_depth=4, depth=3)
 
 
+def reference_file(name: str) -> Path:
+    """A file of the reference fixture; a missing one fails the test (never skips it)."""
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.fail(f"reference fixture file {path} is missing: it is part of the repository", pytrace=False)
+    return path
+
+
 def original_state_dict() -> dict[str, torch.Tensor]:
     """The fixture's seeded weights in the original release's layout (see its README)."""
-    path = REFERENCE / "original_state_dict_shapes.json"
-    if not path.is_file():
-        pytest.skip(f"reference fixture not found at {REFERENCE}")
+    path = reference_file("original_state_dict_shapes.json")
     shapes = json.loads(path.read_text())
     generator = torch.Generator().manual_seed(1234)
     state = {}
@@ -40,9 +46,7 @@ def original_state_dict() -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="session")
 def reference_io() -> dict[str, np.ndarray]:
-    path = REFERENCE / "reference_io.npz"
-    if not path.is_file():
-        pytest.skip(f"reference fixture not found at {REFERENCE}")
+    path = reference_file("reference_io.npz")
     with np.load(path) as data:
         return {key: data[key] for key in data.files}
 

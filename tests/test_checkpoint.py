@@ -60,11 +60,36 @@ def test_training_checkpoint_prefers_ema(tmp_path):
     assert torch.equal(load_model(path, ema=False).state_dict()[name], raw.state_dict()[name])
 
 
+class _Payload:
+    """A class a pickle would have to import and build (never done)."""
+
+
 def test_pickled_code_is_refused(tmp_path):
+    from rrin.train.state import load_training_checkpoint
+
     path = tmp_path / "evil.pth"
-    torch.save({"flow_unet.x": torch.zeros(1), "payload": object()}, path)
-    with pytest.raises(CheckpointError):
-        load_checkpoint(path)
+    torch.save({"flow_unet.x": torch.zeros(1), "payload": _Payload()}, path)
+    for load in (load_checkpoint, load_model, load_training_checkpoint):
+        with pytest.raises(CheckpointError) as info:
+            load(path)
+        message = str(info.value)
+        assert "not a plain weights file" in message and "pickled Python objects" in message
+        assert "_Payload" in message  # names what it refused
+        assert "save_weights" in message  # how to convert a trusted file
+        assert "weights_only" not in message  # never PyTorch's advice to lift the restriction
+        assert "\n" not in message
+
+
+def test_directory_as_model_says_it_is_a_directory(tmp_path):
+    from rrin.train.export import export_weights
+    from rrin.train.state import load_training_checkpoint
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    for load in (load_model, load_checkpoint, load_training_checkpoint, lambda p: export_weights(p, tmp_path / "o.safetensors")):
+        with pytest.raises(CheckpointError, match="is a directory, not a") as info:
+            load(folder)
+        assert "does not exist" not in str(info.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"PK\x03\x04garbage"])

@@ -78,7 +78,7 @@ def test_cli_export_bad_inputs(case, tmp_path, tiny_weights, capsys):
         extra = ["--tolerance", "0"]
     assert main(["export", model, str(out), *extra]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("rrin: error:") and error.count("\n") == 1
+    assert error.startswith(("rrin: error:", "rrin export: error:")) and error.count("\n") == 1
     if case == "exists":
         assert out.read_bytes() == b"keep me"
     else:

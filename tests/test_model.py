@@ -1,4 +1,5 @@
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,16 @@ def test_config_rejects_unknown_keys_and_bad_types():
     with pytest.raises(ConfigError, match="base_width"):
         RRINConfig(base_width="32")
     assert RRINConfig.from_json(TINY.to_json()) == TINY
+
+
+def test_reference_fixture_travels_with_the_tests():
+    """The parity fixture is in the repository: a fresh clone runs the parity tests, and a
+    missing file fails them rather than skipping them."""
+    from conftest import REFERENCE, reference_file
+
+    tests_dir = Path(__file__).resolve().parent
+    assert REFERENCE.is_relative_to(tests_dir)
+    for name in ("reference_io.npz", "original_state_dict_shapes.json", "README.md"):
+        assert reference_file(name).stat().st_size > 0
+    with pytest.raises(pytest.fail.Exception, match="missing"):
+        reference_file("no_such_file.npz")

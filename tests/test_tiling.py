@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import make_tiny_model
+from conftest import make_tiny_model, moving_square
 from rrin.inference import Interpolator
 from rrin.inference.flowscale import flows_at_scale
 from rrin.inference.tiling import choose_tile, run_tiled, tile_starts
@@ -119,3 +119,21 @@ def test_dis_model_tiles_use_the_whole_frame_flows():
     # frame only where a displacement reads across a tile's edge.
     assert (shared - whole).abs().mean() < 0.5 * (own - whole).abs().mean()
     assert (shared - whole).abs().median() < 1e-5
+
+
+def test_flow_scale_with_an_exported_backend_from_the_command_line(tmp_path, tiny_weights):
+    """--flow-scale used to run eager PyTorch silently after --backend had exported and
+    compiled for nothing; now the flows are estimated at the scale and the rest runs there."""
+    pytest.importorskip("onnxruntime")
+    import cv2
+
+    from rrin.cli import main
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for k in range(2):
+        cv2.imwrite(str(frames / f"{k}.png"), moving_square(shift=3 * k))
+    argv = ["interpolate", str(frames), str(tmp_path / "out"), "--flow-scale", "0.5", "--backend", "onnxruntime",
+            "-m", str(tiny_weights), "--device", "cpu", "--quiet", "--tile", "0"]
+    assert main(argv) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 3

@@ -107,6 +107,32 @@ def test_make_dataset_splits_by_video_resumes_and_refuses_overwrite(videos, tmp_
     assert "already exists" in capsys.readouterr().err
 
 
+def test_one_short_clip_warns_that_it_has_no_validation_split(videos, tmp_path, capsys):
+    """One 18-frame video split by 600-frame segments has no validation clips: make-dataset
+    says what to change, and so does train when given the dataset anyway."""
+    out = tmp_path / "ds"
+    assert main(["make-dataset", str(videos[1]), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "6 training and 0 validation clips" in captured.out
+    warning = [line for line in captured.err.splitlines() if line.startswith("rrin: warning:")]
+    assert len(warning) == 1 and "no validation clips" in warning[0]
+    assert "--segment-frames 3 --val-fraction 0.167" in warning[0]  # 18 frames: six 3-frame segments
+    config = tmp_path / "c.toml"
+    config.write_text(f'[data]\npath = {json.dumps(str(out))}\n[model]\npreset = "lite"\n')
+    assert main(["train", "--config", str(config), "--run", str(tmp_path / "run"), "-q"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "has no val clips" in error and "--segment-frames 3" in error
+    assert not (tmp_path / "run").exists()
+    # the fix it names works
+    assert main(["make-dataset", str(videos[1]), "--out", str(out), "--overwrite",
+                 "--segment-frames", "3", "--val-fraction", "0.167"]) == 0
+    assert "rrin: warning" not in capsys.readouterr().err
+    assert len(ManifestClips(out, "val")) >= 1
+    # --split sources on one source: the warning names --split
+    assert main(["make-dataset", str(videos[1]), "--out", str(out), "--overwrite", "--split", "sources"]) == 0
+    assert "--split segments" in capsys.readouterr().err
+
+
 def test_make_dataset_septuplets_and_bad_inputs(videos, tmp_path):
     manifest = make_dataset([videos[1]], tmp_path / "sep", MakeDatasetOptions(clip_length=7, val_fraction=0))
     assert len(manifest["clips"]) == 2 and all(c["split"] == "train" for c in manifest["clips"])

@@ -99,6 +99,37 @@ def test_resume_continues_the_same_run(dataset, tmp_path):
     assert model_config == config.model.build() and set(state) == set(a["model"])
 
 
+def test_resume_after_kill_keeps_one_row_per_step(dataset, tmp_path):
+    """kill -9 after step 5 (last checkpoint: step 4), then --resume: the status named the
+    checkpoint's step, and the logs hold each step once, as a run never killed."""
+    import shutil
+
+    config = tiny_config(dataset)  # checkpoints every 2 steps, validation every 3
+    killed = tmp_path / "killed"
+
+    def kill_after_step_5(message: str) -> None:  # what kill -9 leaves: the folder as it is now
+        if message.startswith("step 5/"):
+            shutil.copytree(tmp_path / "straight", killed)
+
+    assert train(config, tmp_path / "straight", progress=kill_after_step_5).step == 6
+    assert json.loads((killed / "status.json").read_text()) == {"state": "running", "step": 4}
+    assert [row["step"] for row in read_csv(killed / "train.csv")] == ["1", "2", "3", "4", "5"]
+    with open(killed / "log.jsonl", "a") as handle:
+        handle.write('{"kind": "train", "st')  # a line cut short by the kill
+    messages = []
+    resumed = train(config, killed, resume=True, progress=messages.append)
+    assert (resumed.state, resumed.step) == ("finished", 6) and messages[0] == "resuming at step 4"
+    assert [row["step"] for row in read_csv(killed / "val.csv")] == ["3", "6"]
+    steps = [row["step"] for row in read_csv(killed / "train.csv")]
+    assert steps == ["1", "2", "3", "4", "5", "6"]
+    losses = {row["step"]: row["loss"] for row in read_csv(killed / "train.csv")}
+    assert losses == {row["step"]: row["loss"] for row in read_csv(tmp_path / "straight" / "train.csv")}
+    logged = [json.loads(line) for line in (killed / "log.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["step"]) for r in logged] == [
+        (r["kind"], r["step"]) for r in map(json.loads, (tmp_path / "straight" / "log.jsonl").read_text().splitlines())]
+    assert json.loads((killed / "status.json").read_text())["state"] == "finished"
+
+
 def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(dataset, tmp_path):
     config = tiny_config(dataset, "train.val_every=100")
 

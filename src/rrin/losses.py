@@ -117,7 +117,9 @@ class PerceptualLoss(nn.Module):
 
             state = load_file(str(path))
         else:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
+            from .model.checkpoint import read_torch_file
+
+            state = read_torch_file(path, "VGG-16 weights file")
         self.net = _VGGFeatures()
         wanted = self.net.state_dict()
         picked = {k: v for k, v in state.items() if k in wanted}

@@ -108,7 +108,9 @@ def interpolation_error(prediction: torch.Tensor, target: torch.Tensor) -> torch
 
 
 def to_tensor(image) -> torch.Tensor:
-    """An (H, W, 3) numpy frame (uint8, uint16 or float in [0, 1]) as a (1, 3, H, W) float tensor."""
+    """An (H, W, 3) numpy frame (uint8, uint16 or float in [0, 1]) as a (1, 3, H, W) float32
+    tensor in [0, 1]: the one numpy → tensor conversion of rrin (inference, training data,
+    metrics)."""
     array = np.asarray(image)
     if array.dtype == np.uint8:
         values = array.astype(np.float32) / 255

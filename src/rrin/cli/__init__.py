@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its
 parser and sets ``handler`` to a function ``(args) -> int``. Library errors the user can fix
-(:class:`rrin.errors.RRINError`) become one line on stderr and exit code 2.
+(:class:`rrin.errors.RRINError`) and usage errors (a bad option value, checked where it is
+parsed) become one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import RRINError
+from .common import Parser
+from .progress import setup_logging
 
 __all__ = ["main", "build_parser"]
 
@@ -22,7 +25,7 @@ COMMAND_MODULES = ("interpolate", "pair", "models", "evaluate", "make-dataset", 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rrin",
         description="Video frame interpolation with RRIN: slow motion, frame-rate conversion, training and evaluation.",
     )
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
+    setup_logging(quiet=getattr(args, "quiet", False))
     try:
         return int(args.handler(args) or 0)
     except RRINError as exc:

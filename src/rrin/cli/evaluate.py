@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import add_model_options, positive_int
+from .common import add_model_options, factor_int, positive_int
 
 DATASET_CHOICES = ("clip", "vimeo90k", "ucf101", "middlebury", "snufilm")
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--dataset", required=True, choices=DATASET_CHOICES, help="dataset layout (see docs/evaluation.md)")
     parser.add_argument("--root", type=Path, required=True, help="dataset folder, or for clip a video file or frame folder")
-    parser.add_argument("--factor", type=positive_int, default=2, help="clip: keep every k-th frame and rebuild the others (default 2)")
+    parser.add_argument("--factor", type=factor_int, default=2, help="clip: keep every k-th frame and rebuild the others (default 2)")
     parser.add_argument("--frames", type=positive_int, default=41, help="clip: use the first N frames (default 41)")
     parser.add_argument("--subset", default="medium", choices=("easy", "medium", "hard", "extreme"),
                         help="snufilm: which test list (default medium)")
@@ -34,15 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write the prediction and an error heat map of each method's worst cases")
     parser.add_argument("--worst", type=positive_int, default=5, help="how many worst cases --save-images keeps (default 5)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out report")
-    parser.add_argument("--quiet", action="store_true", help="no progress on stderr (it is shown only on a terminal)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr (it is shown only on a terminal)")
     parser.set_defaults(handler=run)
-
-
-def _progress(label: str):
-    def show(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\r{label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
-    return show
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluate.predictors import ModelPredictor
     from ..io.atomic import atomic_path, check_writable
     from ..model.registry import list_models
+    from .progress import ProgressBar, wants_bar
 
     if args.out is not None:
         check_writable(args.out, args.overwrite)
@@ -70,11 +64,12 @@ def run(args: argparse.Namespace) -> int:
     if not predictors:
         raise InputError("nothing to evaluate: give --model or --baselines")
     worst = WorstCases(args.worst) if args.save_images else None
-    progress = None if args.quiet or not sys.stderr.isatty() else _progress("evaluate")
+    bar = ProgressBar(sys.stderr, wants_bar(sys.stderr, args.quiet), unit="sample", desc="evaluate")
     if samples is None:
-        report = evaluate_clip(predictors, frames, args.factor, progress=progress, on_prediction=worst)
+        report = evaluate_clip(predictors, frames, args.factor, progress=bar, on_prediction=worst)
     else:
-        report = evaluate_samples(predictors, samples, progress=progress, on_prediction=worst)
+        report = evaluate_samples(predictors, samples, progress=bar, on_prediction=worst)
+    bar.close()
     report.info = {"dataset": args.dataset, "root": str(args.root),
                    **({"subset": args.subset} if args.dataset == "snufilm" else {}), **report.info}
     print(report.format_table())

@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import add_model_options, positive_int
+from .common import add_model_options, factor_int, float_in, frame_rate, int_at_least, positive_int
+
+
+def tile_size(text: str) -> int:
+    """argparse type for ``--tile``: 0 (never tile) or at least 64 pixels (twice the overlap)."""
+    value = int_at_least(0)(text)
+    if 0 < value < 64:
+        raise argparse.ArgumentTypeError(f"must be 0 (never tile) or at least 64 pixels, got {text}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,25 +30,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", type=Path, help="video file or folder of images (natural order)")
     parser.add_argument("output", type=Path, help="video file (.mp4 .mkv .webm .mov .avi .nut) or folder for PNG frames")
     rate = parser.add_mutually_exclusive_group()
-    rate.add_argument("--factor", type=int, default=None, help="N in 2..64: (n-1)*N+1 frames, new ones at t=j/N (default 2)")
-    rate.add_argument("--fps", default=None, help="target frame rate (e.g. 60, 59.94, 24000/1001), at most 1000 and 64x the input's; frames placed by timestamp")
-    parser.add_argument("--input-fps", default=None, metavar="RATE",
+    rate.add_argument("--factor", type=factor_int, default=None, help="N in 2..64: (n-1)*N+1 frames, new ones at t=j/N (default 2)")
+    rate.add_argument("--fps", type=frame_rate, default=None, help="target frame rate (e.g. 60, 59.94, 24000/1001), at most 1000 and 64x the input's; frames placed by timestamp")
+    parser.add_argument("--input-fps", type=frame_rate, default=None, metavar="RATE",
                         help="frame rate of an input folder of images (default 25; videos carry their own)")
     add_model_options(parser)
     parser.add_argument("--codec", default="libx264", choices=sorted(CODECS), help="video encoder (default libx264)")
-    parser.add_argument("--crf", type=int, default=None,
-                        help="quality (lower is better): default 18 for x264/x265, 31 vp9, 30 svtav1; ffv1 is lossless")
+    parser.add_argument("--crf", type=int_at_least(0), default=None,
+                        help="quality, lower is better: x264/x265 0-51 (default 18), vp9 0-63 (31), "
+                             "svtav1 1-63 (30); not for ffv1, which is lossless")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="frame pairs per model call (default 1)")
-    parser.add_argument("--scene-threshold", type=float, default=DEFAULT_SCENE_THRESHOLD,
+    parser.add_argument("--scene-threshold", type=float_in(0, 1), default=DEFAULT_SCENE_THRESHOLD,
                         help=f"thumbnail difference in [0,1] above which a pair is a scene cut (default {DEFAULT_SCENE_THRESHOLD}; 1 disables)")
     parser.add_argument("--on-cut", choices=("repeat", "blend"), default="repeat",
                         help="at a cut: repeat the frame before it, or cross-fade (default repeat)")
-    parser.add_argument("--dedup", nargs="?", type=float, const=DEFAULT_DEDUP_THRESHOLD, default=None, metavar="THRESHOLD",
+    parser.add_argument("--dedup", nargs="?", type=float_in(0, 1), const=DEFAULT_DEDUP_THRESHOLD, default=None, metavar="THRESHOLD",
                         help=f"drop near-duplicate input frames and interpolate across them (default threshold {DEFAULT_DEDUP_THRESHOLD})")
-    parser.add_argument("--flow-scale", type=float, default=1.0, metavar="S",
-                        help="estimate flows on frames scaled by S in (0, 1], e.g. 0.5 for 4K (default 1)")
-    parser.add_argument("--tile", type=int, default=None, metavar="N",
-                        help="interpolate in overlapping N×N tiles (default: automatic from free memory; 0: never)")
+    parser.add_argument("--flow-scale", type=float_in(0, 1, low_open=True), default=1.0, metavar="S",
+                        help="estimate flows on frames scaled by S in (0, 1], e.g. 0.5 for 4K (default 1); "
+                             "runs in PyTorch (--backend eager)")
+    parser.add_argument("--tile", type=tile_size, default=None, metavar="N",
+                        help="interpolate in overlapping N×N tiles, N ≥ 64 (default: automatic from free memory; 0: never)")
     parser.add_argument("--resume", action="store_true", help="encode in segments with a journal; continue an interrupted run")
     parser.add_argument("--segment-frames", type=positive_int, default=64,
                         help="with --resume: output frames per closed segment (default 64)")
@@ -52,20 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..inference.convert import ConvertJob, convert
-    from ..inference.schedule import parse_rate
-    from .progress import ProgressBar
+    from .progress import ProgressBar, wants_bar
 
     factor = args.factor if args.factor is not None or args.fps is not None else 2
     job = ConvertJob(
         input=args.input, output=args.output, factor=factor,
-        fps=parse_rate(args.fps) if args.fps is not None else None,
-        input_fps=parse_rate(args.input_fps) if args.input_fps is not None else None,
+        fps=args.fps, input_fps=args.input_fps,
         codec=args.codec, crf=args.crf, batch_size=args.batch_size,
         scene_threshold=args.scene_threshold if args.scene_threshold < 1 else None,
         on_cut=args.on_cut, dedup=args.dedup, resume=args.resume, overwrite=args.overwrite, segment_frames=args.segment_frames,
         flow_scale=args.flow_scale, tile=args.tile,
     )
-    bar = ProgressBar(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    bar = ProgressBar(sys.stderr, enabled=wants_bar(sys.stderr, args.quiet))
     report = convert(job, model=args.model, device=args.device, precision=args.precision,
                      backend=args.backend, progress=bar)
     bar.close()

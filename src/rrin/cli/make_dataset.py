@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import positive_int
+from .common import float_in, frame_size, non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
+    from ..inference.scenes import DEFAULT_SCENE_THRESHOLD
+
     parser = subparsers.add_parser(
         "make-dataset", help="cut videos into training clips (triplets or septuplets)",
         description="Extract clips of 3 (triplets) or 7 (septuplets) frames from videos or frame folders, "
@@ -19,39 +21,43 @@ def register(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR", help="video files, folders of videos or frame folders")
     parser.add_argument("--out", "-o", type=Path, required=True, help="dataset folder to create")
     parser.add_argument("--frames", type=int, choices=(3, 7), default=3, help="frames per clip (default 3)")
-    parser.add_argument("--stride", type=int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
+    parser.add_argument("--stride", type=non_negative_int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
     parser.add_argument("--frame-step", type=positive_int, default=1, help="take every Nth frame inside a clip (default 1)")
-    parser.add_argument("--size", default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")
-    parser.add_argument("--cut-threshold", type=float, default=0.12,
-                        help="scene cut: mean abs difference of consecutive 64x36 grey thumbnails above this (default 0.12)")
-    parser.add_argument("--min-motion", type=float, default=0.003,
+    parser.add_argument("--size", type=frame_size, default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")
+    parser.add_argument("--cut-threshold", type=float_in(0, 1), default=DEFAULT_SCENE_THRESHOLD,
+                        help="scene cut: mean abs difference of consecutive 64x36 grey thumbnails above this "
+                             f"(default {DEFAULT_SCENE_THRESHOLD}, as rrin interpolate's --scene-threshold)")
+    parser.add_argument("--min-motion", type=float_in(0, 1), default=0.003,
                         help="near-static: first/last frame thumbnail difference below this (default 0.003)")
-    parser.add_argument("--val-fraction", type=float, default=0.1, help="share held out for validation (default 0.1)")
+    parser.add_argument("--val-fraction", type=float_in(0, 1, high_open=True), default=0.1, help="share held out for validation (default 0.1)")
     parser.add_argument("--split", choices=("auto", "sources", "segments"), default="auto",
                         help="validation: whole sources, or every Nth segment of each source "
                              "(default auto: segments for one source, sources for several)")
     parser.add_argument("--segment-frames", type=positive_int, default=600,
                         help="split by segments: split unit in frames (default 600)")
-    parser.add_argument("--max-clips", type=int, default=0, help="at most this many clips per source (0: all)")
+    parser.add_argument("--max-clips", type=non_negative_int, default=0, help="at most this many clips per source (0: all)")
     parser.add_argument("--flow", action="store_true", help="store DIS optical flow between first and last frame")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted dataset")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no per-source progress lines (warnings still)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.make_dataset import MakeDatasetOptions, make_dataset, parse_size
+    from ..data.make_dataset import MakeDatasetOptions, make_dataset, split_warnings
 
     options = MakeDatasetOptions(
         clip_length=args.frames, stride=args.stride, frame_step=args.frame_step,
-        size=parse_size(args.size) if args.size else None, cut_threshold=args.cut_threshold,
+        size=args.size, cut_threshold=args.cut_threshold,
         min_motion=args.min_motion, val_fraction=args.val_fraction, segment_frames=args.segment_frames,
         max_clips=args.max_clips, flow=args.flow, split=args.split,
     )
     manifest = make_dataset(args.inputs, args.out, options, resume=args.resume, overwrite=args.overwrite,
-                            progress=lambda message: print(message, file=sys.stderr, flush=True))
+                            progress=None if args.quiet else lambda message: print(message, file=sys.stderr, flush=True))
     splits = {"train": 0, "val": 0}
     for clip in manifest["clips"]:
         splits[clip["split"]] += 1
     print(f"{args.out}: {splits['train']} training and {splits['val']} validation clips")
+    for warning in split_warnings(manifest):
+        print(f"rrin: warning: {warning}", file=sys.stderr)
     return 0

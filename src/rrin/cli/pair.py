@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--explain", type=Path, default=None, metavar="DIR",
                         help="also write pictures of the flows, weight maps, warped frames and residue")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the output paths and errors")
     parser.set_defaults(handler=run)
 
 
@@ -60,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
     if args.explain is not None:
         middle = len(results) // 2
         for picture in write_explanation(args.explain, results[middle][1], times[middle]):
-            print(picture, file=sys.stderr)
+            if not args.quiet:
+                print(picture, file=sys.stderr)
     return 0

@@ -1,43 +1,78 @@
-"""A small progress bar for the terminal: done/total, frames per second and ETA."""
+"""Progress on the terminal (``tqdm``) and the CLI's logging: one home for both.
+
+Every long command shows its progress with :class:`ProgressBar` and routes the library's
+log records (``logging.getLogger("rrin…")``: first-use graph exports, memory settings) to
+stderr with :func:`setup_logging`. Both stay quiet with ``-q/--quiet``; the bar is also off
+when stderr is not a terminal (a log file or a pipe gets no carriage returns).
+"""
 
 from __future__ import annotations
 
-import time
+import logging
+import sys
 from typing import TextIO
+
+from tqdm import tqdm
+
+__all__ = ["ProgressBar", "setup_logging", "wants_bar"]
+
+
+def wants_bar(stream: TextIO, quiet: bool) -> bool:
+    """Whether to draw a bar on ``stream``: not ``quiet`` and ``stream`` is a terminal."""
+    return not quiet and hasattr(stream, "isatty") and stream.isatty()
 
 
 class ProgressBar:
-    """Call with the number of frames done; ``total`` may be set (or stay None) later.
-    Draws at most 5 times a second, only when ``enabled``."""
+    """Call with the number of items done (and, optionally, the total); ``total`` may also
+    be set (or stay None) later. Draws a tqdm bar at most 5 times a second, only when
+    ``enabled``; the clock starts at the first call, so set-up time is not counted."""
 
-    def __init__(self, stream: TextIO, enabled: bool, total: int | None = None) -> None:
-        self.stream, self.enabled, self.total = stream, enabled, total
-        self._start = time.monotonic()
-        self._last = 0.0
-        self._first_done: int | None = None
-        self._drawn = False
+    def __init__(self, stream: TextIO, enabled: bool, total: int | None = None, unit: str = "frame",
+                 desc: str | None = None) -> None:
+        self.stream, self.enabled, self.unit, self.desc = stream, enabled, unit, desc
+        self._total = total
+        self._bar: tqdm | None = None
 
-    def __call__(self, done: int) -> None:
+    @property
+    def total(self) -> int | None:
+        return self._total
+
+    @total.setter
+    def total(self, value: int | None) -> None:
+        self._total = value
+        if self._bar is not None and value != self._bar.total:
+            self._bar.total = value
+            self._bar.refresh()
+
+    def __call__(self, done: int, total: int | None = None) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if self._first_done is None:
-            self._first_done, self._start = done, now
-        if now - self._last < 0.2 and done != self.total:
+        if total is not None:
+            self.total = total
+        if self._bar is None:
+            self._bar = tqdm(total=self._total, initial=done, file=self.stream, unit=self.unit, desc=self.desc,
+                             mininterval=0.2, dynamic_ncols=True, leave=True)
             return
-        self._last = now
-        rate = (done - self._first_done) / max(now - self._start, 1e-9)
-        text = f"{done}" + (f"/{self.total}" if self.total else "") + f" frames  {rate:.1f} fps"
-        if self.total and rate > 0:
-            fraction = min(done / self.total, 1.0)
-            filled = int(30 * fraction)
-            eta = (self.total - done) / rate
-            text = f"[{'#' * filled}{'.' * (30 - filled)}] {text}  ETA {int(eta // 60)}:{int(eta % 60):02d}"
-        self.stream.write("\r" + text + "\033[K")
-        self.stream.flush()
-        self._drawn = True
+        self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def setup_logging(quiet: bool, stream: TextIO | None = None) -> None:
+    """Send the ``rrin`` loggers' records to ``stream`` (default: stderr) as
+    ``rrin: MESSAGE`` lines: INFO and above, or only warnings when ``quiet``.
+
+    Replaces the handler an earlier call installed (``main`` may run several times in one
+    process, as in the tests)."""
+    logger = logging.getLogger("rrin")
+    for handler in [h for h in logger.handlers if getattr(h, "rrin_cli", False)]:
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.rrin_cli = True
+    handler.setFormatter(logging.Formatter("rrin: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False

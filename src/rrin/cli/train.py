@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from ..errors import InputError
+from .common import float_in
 
 
 def register(subparsers) -> None:
@@ -23,7 +25,7 @@ def register(subparsers) -> None:
                         help="run folder (checkpoints, logs, samples); under torchrun write --run-dir or -o")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run from its last checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    parser.add_argument("--max-minutes", type=float, default=None,
+    parser.add_argument("--max-minutes", type=float_in(0, math.inf), default=None,
                         help="stop cleanly with a checkpoint after this many minutes (default: train.max_minutes)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     parser.set_defaults(handler=run)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import InputError
+from ..io.images import read_rgb
 
 __all__ = ["Clip", "read_rgb8", "check_clip"]
 
@@ -29,17 +29,9 @@ class Clip:
 
 
 def read_rgb8(path: str | Path) -> np.ndarray:
-    """Decode an image file to (H, W, 3) uint8 RGB (16-bit files are scaled to 8 bits)."""
-    path = Path(path)
-    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
-    if data is None:
-        raise InputError(f"image {path} does not exist")
-    pixels = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if pixels is None:
-        raise InputError(f"{path} is not a readable image")
-    if pixels.dtype != np.uint8:
-        pixels = (pixels.astype(np.float32) * (255.0 / np.iinfo(pixels.dtype).max)).round().astype(np.uint8)
-    return np.ascontiguousarray(pixels[:, :, ::-1])
+    """Decode an image file to (H, W, 3) uint8 RGB (16-bit files rounded to 8 bits, see
+    :func:`rrin.io.images.read_rgb`)."""
+    return read_rgb(path)
 
 
 def check_clip(frames: list[np.ndarray], where: str) -> list[np.ndarray]:

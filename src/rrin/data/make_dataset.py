@@ -5,7 +5,8 @@ apart, a new clip every ``stride`` frames. Each frame is resized to cover ``size
 centre-cropped to it at creation. Two measures, on 64×36 grey thumbnails in [0, 1]:
 
 * **scene cut**: the mean absolute difference between two consecutive frames exceeds
-  ``cut_threshold`` (default 0.12) — a clip spanning such a pair is skipped;
+  ``cut_threshold`` (default :data:`~rrin.inference.scenes.DEFAULT_SCENE_THRESHOLD`, the
+  measure and threshold ``rrin interpolate`` uses) — a clip spanning such a pair is skipped;
 * **near-static**: the mean absolute difference between the clip's first and last frame is
   below ``min_motion`` (default 0.003, under one grey level on average) — skipped. On Big
   Buck Bunny (first 6000 frames, pairs two frames apart) this measure has quartiles
@@ -39,11 +40,12 @@ from ..io.atomic import atomic_path
 from ..io.frames import list_frames
 from ..io.images import IMAGE_EXTENSIONS
 from ..io.video import VideoReader
+from ..inference.scenes import DEFAULT_SCENE_THRESHOLD, difference, thumbnail
 from ..model.dis import dis_flows
 from .clips import read_rgb8
-from .manifest import FORMAT, MANIFEST, read_manifest, write_manifest
+from .manifest import FORMAT, MANIFEST, empty_split_hint, read_manifest, write_manifest
 
-__all__ = ["MakeDatasetOptions", "make_dataset", "find_sources", "VIDEO_EXTENSIONS", "parse_size"]
+__all__ = ["MakeDatasetOptions", "make_dataset", "split_warnings", "find_sources", "VIDEO_EXTENSIONS", "parse_size"]
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m", ".ts"}
 
@@ -56,7 +58,7 @@ class MakeDatasetOptions:
     stride: int = 0  # 0: clip span (non-overlapping)
     frame_step: int = 1
     size: tuple[int, int] | None = None
-    cut_threshold: float = 0.12
+    cut_threshold: float = DEFAULT_SCENE_THRESHOLD
     min_motion: float = 0.003
     val_fraction: float = 0.1
     segment_frames: int = 600
@@ -137,11 +139,6 @@ def _fit(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     return np.ascontiguousarray(image[y:y + height, x:x + width])
 
 
-def _thumb(image: np.ndarray) -> np.ndarray:
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(gray, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-
-
 def _stable_hash(text: str) -> int:
     return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
 
@@ -169,8 +166,8 @@ def _clips_of(source: Path, options: MakeDatasetOptions) -> Iterator[tuple[int, 
     last_cut = -1  # index of the first frame after the most recent cut
     previous = None
     for index, image in enumerate(_frames(source)):
-        thumb = _thumb(image)
-        if previous is not None and float(np.abs(thumb - previous).mean()) > options.cut_threshold:
+        thumb = thumbnail(image)
+        if previous is not None and difference(thumb, previous) > options.cut_threshold:
             last_cut = index
         previous = thumb
         window.append((index, image, thumb))
@@ -181,7 +178,7 @@ def _clips_of(source: Path, options: MakeDatasetOptions) -> Iterator[tuple[int, 
         if last_cut > start:
             yield start, [], "scene cut"
             continue
-        if float(np.abs(picked[-1][2] - picked[0][2]).mean()) < options.min_motion:
+        if difference(picked[-1][2], picked[0][2]) < options.min_motion:
             yield start, [], "static"
             continue
         sizes = {p[1].shape for p in picked}
@@ -269,3 +266,14 @@ def make_dataset(
     if not manifest["clips"]:
         raise InputError("no clips were kept (all static, cut, or the sources are too short)")
     return manifest
+
+
+def split_warnings(manifest: dict) -> list[str]:
+    """One line per empty split of a finished dataset: ``rrin train`` needs both, so say
+    now what to change (``--val-fraction``, ``--segment-frames``, ``--split``)."""
+    warnings = []
+    for split, name in (("train", "training"), ("val", "validation")):
+        if not any(clip["split"] == split for clip in manifest["clips"]):
+            warnings.append(f"no {name} clips, so 'rrin train' cannot use this dataset as it is: "
+                            + empty_split_hint(manifest, split))
+    return warnings

@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..io.atomic import atomic_path
 from .clips import Clip, check_clip
 
-__all__ = ["MANIFEST", "FORMAT", "read_manifest", "write_manifest", "ManifestClips"]
+__all__ = ["MANIFEST", "FORMAT", "read_manifest", "write_manifest", "empty_split_hint", "ManifestClips"]
 
 MANIFEST = "manifest.json"
 FORMAT = "rrin-clips"
@@ -51,6 +51,39 @@ def write_manifest(root: str | Path, manifest: dict[str, Any]) -> None:
         tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
+def empty_split_hint(manifest: dict[str, Any], split: str) -> str:
+    """What to change in ``rrin make-dataset`` (or the training config) when ``split``
+    (``"train"`` or ``"val"``) of ``manifest`` holds no clips."""
+    fraction = float(manifest.get("val_fraction", 0.1))
+    if split == "train":
+        return f"--val-fraction {fraction:g} sends every clip to validation: remake the dataset with a smaller one (e.g. 0.1)"
+    if fraction <= 0:
+        return ("it was made with --val-fraction 0: remake it with --val-fraction 0.1, "
+                "or point the training config's data.val_path at another dataset")
+    sources = manifest.get("sources", {})
+    mode = manifest.get("split", "auto")
+    if mode == "sources" or (mode == "auto" and len(sources) > 1):
+        if len(sources) < 2:
+            return "--split sources needs several sources (one goes to validation): remake it with --split segments"
+        return "the sources picked for validation gave no clips: remake it with --split segments or a larger --val-fraction"
+    every = max(1, round(1 / fraction))
+    segment = int(manifest.get("segment_frames", 600))
+    span = (int(manifest.get("clip_length", 3)) - 1) * int(manifest.get("frame_step", 1)) + 1
+    stride = int(manifest.get("stride") or span)
+    frames = max((int(c["start"]) + span for c in manifest.get("clips", [])), default=0)
+    why = (f"validation is one segment in {every} of --segment-frames {segment} frames, which a source needs "
+           f"at least {(every - 1) * segment + span} frames to reach (the clips here end by frame {frames})")
+    # A segment that is a multiple of the stride and holds a clip puts one at each segment start.
+    smallest = -(-span // stride) * stride
+    fitting = ((frames - span) // max(every - 1, 1)) // stride * stride
+    if fitting >= smallest:
+        return f"{why}: remake it with a smaller --segment-frames (e.g. {fitting}) or a larger --val-fraction"
+    segments = (frames - span) // smallest + 1 if frames >= span else 0
+    if segments >= 2:
+        return f"{why}: remake it with --segment-frames {smallest} --val-fraction {1 / segments:.3g}, or add longer sources"
+    return f"{why}: the source is too short to split; add sources, or point the training config's data.val_path at another dataset"
+
+
 class ManifestClips:
     """The clips of one split (``"train"``, ``"val"`` or ``"all"``) of a dataset folder."""
 
@@ -61,7 +94,7 @@ class ManifestClips:
         self.entries = [c for c in manifest["clips"] if split == "all" or c["split"] == split]
         self.name = f"{self.root.name}:{split}"
         if not self.entries:
-            raise InputError(f"{self.root} has no {split} clips")
+            raise InputError(f"{self.root} has no {split} clips: {empty_split_hint(manifest, split)}")
         self.has_flow = all("flow" in c for c in self.entries)
 
     def __len__(self) -> int:

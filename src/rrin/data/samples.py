@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .augment import Sample, augment, center_crop
+from ..metrics import to_tensor
 from ..model.dis import dis_flows
 
 __all__ = ["TrainingSamples", "ValidationSamples", "pick_frames", "to_tensors"]
@@ -46,7 +47,7 @@ def pick_frames(frames: list[np.ndarray], reader, index: int, multi_t: bool, rng
 
 def to_tensors(sample: Sample, want_flow: bool) -> dict[str, torch.Tensor]:
     def image(array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float().div_(255.0)
+        return to_tensor(array)[0]
 
     out = {"img0": image(sample.frames[0]), "img_t": image(sample.frames[1]), "img1": image(sample.frames[2]),
            "t": torch.tensor(sample.t, dtype=torch.float32)}

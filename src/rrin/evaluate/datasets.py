@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.frames import list_frames, natural_key
-from ..io.images import read_image
+from ..io.images import read_rgb
 from ..io.video import VideoReader
 from .harness import Sample
 
@@ -45,7 +45,7 @@ SNUFILM_SUBSETS = ("easy", "medium", "hard", "extreme")
 
 def read_uint8(path: Path) -> np.ndarray:
     """An image file as (H, W, 3) uint8 RGB."""
-    return np.clip(np.rint(read_image(path).rgb * 255), 0, 255).astype(np.uint8)
+    return read_rgb(path)
 
 
 @dataclass(frozen=True)

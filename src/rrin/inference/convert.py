@@ -16,22 +16,37 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
-from ..io.atomic import atomic_path, check_writable
+from ..io.atomic import atomic_path, check_writable, temp_folder
 from ..io.sources import open_source
-from ..io.video_writer import (VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
+from ..io.video_writer import (CODECS, VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
 from .pipeline import MAX_FPS_RATIO, InterpolateOptions, InterpolateResult, interpolate_stream
 from .scenes import DEFAULT_SCENE_THRESHOLD
 from .segments import SegmentSink, remove_parts
 
-__all__ = ["ConvertJob", "ConvertReport", "convert", "encode_settings"]
+__all__ = ["CRF_RANGES", "ConvertJob", "ConvertReport", "check_crf", "convert", "encode_settings"]
+
+
+#: The CRF values each encoder accepts (``libsvtav1`` reads 0 as "unset"; ffv1 is
+#: lossless and takes none). Values outside make FFmpeg fail or clamp silently.
+CRF_RANGES = {"libx264": (0, 51), "libx265": (0, 51), "libvpx-vp9": (0, 63), "libsvtav1": (1, 63)}
+
+
+def check_crf(codec: str, crf: int | None) -> None:
+    """:class:`InputError` unless ``crf`` is None or in ``codec``'s :data:`CRF_RANGES`."""
+    if crf is None or codec not in CODECS:  # an unknown codec is refused when the writer opens
+        return
+    if codec not in CRF_RANGES:
+        raise InputError(f"--crf does not apply to {codec} (it is lossless); leave it out")
+    low, high = CRF_RANGES[codec]
+    if not low <= crf <= high:
+        raise InputError(f"--crf for {codec} must be in {low}..{high} (lower is better), got {crf}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,19 @@ class ConvertJob:
     flow_scale: float = 1.0
     tile: int | None = None
     tile_overlap: int = 32
+
+    def __post_init__(self) -> None:
+        check_crf(self.codec, self.crf)
+        if not 0 < self.flow_scale <= 1:
+            raise InputError(f"--flow-scale must be in (0, 1], got {self.flow_scale:g}")
+        if self.tile is not None and self.tile != 0 and self.tile < 2 * self.tile_overlap:
+            raise InputError(f"--tile must be 0 (never tile) or at least {2 * self.tile_overlap} pixels "
+                             f"(twice the tiles' overlap), got {self.tile}")
+        if self.tile_overlap < 0:
+            raise InputError(f"tile overlap must be at least 0, got {self.tile_overlap}")
+        for name in ("batch_size", "segment_frames"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
 
     def options(self) -> InterpolateOptions:
         return InterpolateOptions(factor=self.factor if self.fps is None else None, fps=self.fps,
@@ -143,7 +171,6 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             writer = VideoWriter(tmp, settings, source)
             result = interpolate_stream(reader, writer, run_model, options, progress=progress,
                                         flow_fn=getattr(run_model, "flow_fn", None))
-            _default_mode(tmp)
         remove_parts(job.output)  # an earlier --resume run's segments of this output are stale now
         return ConvertReport(result, writer.warnings)
 
@@ -212,18 +239,11 @@ class ModelRunner:
         return self.run(img0, img1, times, flows)
 
 
-def _default_mode(path: Path) -> None:
-    """Give a temporary file (created 0600) the permissions a new file normally gets."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
     """Frames into a temporary folder beside the output, then: a new output is that folder
     renamed; an existing one (``overwrite``) gets the new frames renamed into it one by one
     and loses the frames of an earlier run past the new count, nothing else."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".partial", dir=job.output.parent or "."))
+    tmp = temp_folder(job.output)
     try:
         writer = FrameFolderWriter(tmp)
         result = interpolate_stream(reader, writer, run_model, options, progress=progress,
@@ -260,6 +280,5 @@ def _resumable(job, reader, settings, options, run_model, progress, source, mode
                                 flow_fn=getattr(run_model, "flow_fn", None))
     with atomic_path(job.output) as tmp:
         warnings = sink.assemble(tmp, source)
-        _default_mode(tmp)
     sink.remove()
     return ConvertReport(result, warnings)

@@ -11,11 +11,13 @@ from ..errors import InputError
 
 __all__ = ["resolve_device", "resolve_precision", "autocast"]
 
+#: Every precision name ``--precision`` and ``train.precision`` accept.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; anything else is checked to exist."""
+    """``"auto"`` → CUDA when available, else CPU; ``cpu``, ``cuda`` and ``cuda:N`` are
+    checked to exist (other device types are refused: rrin runs on CPUs and CUDA GPUs)."""
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -23,9 +25,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     try:
         resolved = torch.device(device)
     except RuntimeError:
-        raise InputError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("device cuda was asked for but no CUDA GPU is available (use --device cpu)")
+        resolved = None
+    if resolved is None or resolved.type not in ("cpu", "cuda"):
+        raise InputError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError("device cuda was asked for but no CUDA GPU is available (use --device cpu)")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise InputError(f"device {device} does not exist: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
     return resolved
 
 

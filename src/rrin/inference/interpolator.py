@@ -11,6 +11,7 @@ import torch
 
 from ..errors import InputError
 from ..io.images import Image
+from ..metrics import to_tensor
 from ..model.registry import load_model
 from ..model.rrin import RRIN, Flows, RRINOutput, _pad_to_multiple, blend_warped, crop_output
 from ..model.warp import backward_warp
@@ -227,7 +228,7 @@ def _describe(image: ArrayOrTensor) -> str:
 
 
 def _from_hwc(array: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).permute(2, 0, 1)[None]
+    return to_tensor(array)  # a float (H, W, 3) array in [0, 1]: (1, 3, H, W) float32
 
 
 def _to_batch(image: ArrayOrTensor):
@@ -256,4 +257,4 @@ def _to_batch(image: ArrayOrTensor):
             return array.astype(dtype)
         return np.clip(np.rint(array * scale), 0, scale).astype(dtype)
 
-    return _from_hwc(image.astype(np.float32) / scale), restore
+    return to_tensor(image), restore

@@ -11,11 +11,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 
 from ..errors import InputError
 from .frames import list_frames
+from .images import read_rgb
 from .video import ColorInfo, VideoFrame, VideoReader
 
 __all__ = ["FrameFolderReader", "open_source", "DEFAULT_FOLDER_RATE"]
@@ -55,20 +55,7 @@ class FrameFolderReader:
 
     @staticmethod
     def _read(path: Path, deep: bool) -> np.ndarray:
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            raise InputError(f"{path} is not a readable image")
-        if image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-        elif image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-        else:
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        if image.dtype == np.uint16 and not deep:
-            image = (image // 257).astype(np.uint8)
-        elif image.dtype not in (np.uint8, np.uint16):
-            raise InputError(f"{path}: unsupported sample type {image.dtype}")
-        return image
+        return read_rgb(path, deep)
 
     def __iter__(self) -> Iterator[VideoFrame]:
         for index, path in enumerate(self.files):

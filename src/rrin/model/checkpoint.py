@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -32,7 +33,7 @@ from ..io.atomic import atomic_path
 from .config import RRINConfig
 from .rrin import RRIN
 
-__all__ = ["load_checkpoint", "load_state_dict", "save_weights", "FORMAT_NAME"]
+__all__ = ["load_checkpoint", "load_state_dict", "save_weights", "read_torch_file", "check_file", "FORMAT_NAME"]
 
 FORMAT_NAME = "rrin"
 
@@ -79,9 +80,7 @@ def load_checkpoint(path: str | os.PathLike, *, ema: bool = True) -> tuple[RRINC
     Raises:
         CheckpointError: the file is missing, corrupt, or not RRIN weights.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+    path = check_file(path, "checkpoint")
     with open(path, "rb") as handle:
         head = handle.read(16)
     if zipfile.is_zipfile(path) or head[:2] == b"\x80\x02":
@@ -109,12 +108,43 @@ def _load_safetensors(path: Path) -> tuple[RRINConfig, StateDict]:
     return infer_config(state, path, legacy_warp=_is_foreign(tensors)), state
 
 
-def _load_torch(path: Path, ema: bool) -> tuple[RRINConfig, StateDict]:
+def check_file(path: str | os.PathLike, what: str = "weights file") -> Path:
+    """``path`` as a Path; :class:`CheckpointError` if it is missing or a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a directory, not a {what}")
+    if not path.is_file():
+        raise CheckpointError(f"{what} {path} does not exist")
+    return path
+
+
+def read_torch_file(path: str | os.PathLike, what: str = "PyTorch checkpoint") -> Any:
+    """``torch.load`` with ``weights_only=True`` (tensors and plain containers only; nothing
+    is ever unpickled), every failure turned into one :class:`CheckpointError` line.
+
+    A file that holds other pickled Python objects is refused with how to convert a file
+    one trusts; PyTorch's own advice to lift the restriction is never repeated.
+    """
+    path = Path(path)
     try:
-        payload = torch.load(str(path), map_location="cpu", weights_only=True)
+        return torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or unsafe files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {first_line}") from None
+        text = str(exc)
+        if "Weights only load failed" in text or "Unsupported global" in text:
+            found = re.search(r"GLOBAL ([\w.]+)", text)
+            objects = f" (e.g. {found.group(1)})" if found else ""
+            raise CheckpointError(
+                f"{path} is not a plain weights file: it contains pickled Python objects{objects}, which rrin "
+                "never loads (unpickling can run code); if you trust the file, load it yourself with torch.load "
+                "in a trusted environment and save only its tensors, e.g. torch.save(model.state_dict(), 'plain.pt') or "
+                "rrin.save_weights(model, 'weights.safetensors')") from None
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        first_line = lines[0] if lines else type(exc).__name__
+        raise CheckpointError(f"{path} is not a readable {what}: {first_line}") from None
+
+
+def _load_torch(path: Path, ema: bool) -> tuple[RRINConfig, StateDict]:
+    payload = read_torch_file(path)
     if not isinstance(payload, Mapping):
         raise CheckpointError(f"{path} holds a {type(payload).__name__}, not a state dict")
 

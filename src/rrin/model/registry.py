@@ -101,6 +101,8 @@ def load_model(
     if source is None:
         source = default_model_name(device)
     path = Path(source)
+    if path.is_dir():
+        raise CheckpointError(f"model {source} is a directory, not a weights file (give the weights file inside it)")
     if not path.is_file():
         if os.sep in str(source) or path.suffix:
             if not any(model.name == str(source) for model in list_models()):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
+from ..inference.device import PRECISIONS
 from ..model.config import PRESETS, RRINConfig
 
 __all__ = [
@@ -169,8 +170,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.model.build()  # validates the architecture
-        if self.train.precision not in ("fp32", "bf16", "fp16", "auto"):
-            raise ConfigError(f"train.precision must be fp32, bf16, fp16 or auto, got {self.train.precision!r}")
+        if self.train.precision not in PRECISIONS:
+            raise ConfigError(f"train.precision must be one of {', '.join(PRECISIONS)}, got {self.train.precision!r}")
         if self.train.stage not in ("full", "flow"):
             raise ConfigError(f"train.stage must be full or flow, got {self.train.stage!r}")
         if self.train.stage == "flow" and self.model.build().flow != "unet":
@@ -189,6 +190,27 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be at least 1")
         if not 0.0 <= self.train.ema_decay < 1.0:
             raise ConfigError("train.ema_decay must be in [0, 1)")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """Numbers a run would crash on or silently misuse: none may be negative (seeds
+        aside); the learning rate is positive, betas in [0, 1), min_lr_ratio in [0, 1]."""
+        for section in dataclasses.fields(self):
+            if section.name == "model":  # checked by RRINConfig
+                continue
+            values = getattr(self, section.name)
+            for f in dataclasses.fields(values):
+                value = getattr(values, f.name)
+                if f.name != "seed" and not isinstance(value, bool) and isinstance(value, (int, float)):
+                    if not value >= 0:  # also refuses NaN
+                        raise ConfigError(f"{section.name}.{_key(f)} must be at least 0, got {value}")
+        if not self.optim.lr > 0:
+            raise ConfigError(f"optim.lr must be positive, got {self.optim.lr}")
+        for key in ("beta1", "beta2"):
+            if not getattr(self.optim, key) < 1:
+                raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(self.optim, key)}")
+        if not self.optim.min_lr_ratio <= 1:
+            raise ConfigError(f"optim.min_lr_ratio must be in [0, 1], got {self.optim.min_lr_ratio}")
 
 
 def _key(f: dataclasses.Field) -> str:

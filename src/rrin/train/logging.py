@@ -16,7 +16,7 @@ import torch
 from ..inference.explain import flow_to_color
 from ..io.atomic import atomic_path
 
-__all__ = ["RunLogger", "sample_grid"]
+__all__ = ["RunLogger", "drop_rows_after", "sample_grid"]
 
 
 class RunLogger:
@@ -26,15 +26,21 @@ class RunLogger:
     TensorBoard events go to ``run_dir/tensorboard`` when ``tensorboard`` is importable.
     """
 
-    def __init__(self, run_dir: Path, tensorboard: bool = True) -> None:
+    def __init__(self, run_dir: Path, tensorboard: bool = True, resume_step: int | None = None) -> None:
+        """``resume_step``: the step of the checkpoint a resumed run continues from. Rows
+        logged after it (by the process that died before its next checkpoint) are dropped,
+        so the resumed run's rows for those steps are the only ones."""
         self.run_dir = run_dir
         self.columns: dict[str, list[str]] = {}
         self.writer = None
+        if resume_step is not None:
+            drop_rows_after(run_dir, resume_step)
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+                purge = None if resume_step is None else resume_step + 1  # events from that step on are replaced
+                self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=purge)
             except ImportError:
                 self.writer = None
 
@@ -65,6 +71,44 @@ class RunLogger:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _at_or_before(value: Any, step: int) -> bool:
+    """Whether a logged ``step`` value is a readable step ≤ ``step``."""
+    try:
+        return int(float(value)) <= step
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def drop_rows_after(run_dir: Path, step: int) -> None:
+    """Rewrite ``log.jsonl`` and every ``*.csv`` of ``run_dir`` (atomically, and only when
+    something changes) without the rows past ``step``, and without rows a killed process
+    left half-written (no readable step)."""
+    for path in sorted(run_dir.glob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        if not rows or "step" not in rows[0]:
+            continue
+        column = rows[0].index("step")
+        kept = [row for row in rows[1:] if len(row) == len(rows[0]) and _at_or_before(row[column], step)]
+        if len(kept) != len(rows) - 1:
+            with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows([rows[0], *kept])
+    path = run_dir / "log.jsonl"
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = []
+        for line in lines:
+            try:
+                value = json.loads(line).get("step")
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            if _at_or_before(value, step):
+                kept.append(line)
+        if len(kept) != len(lines):
+            with atomic_path(path) as tmp:
+                tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
 
 def sample_grid(img0: torch.Tensor, prediction: torch.Tensor, truth: torch.Tensor, flow_01: torch.Tensor) -> np.ndarray:

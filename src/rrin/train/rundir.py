@@ -8,7 +8,9 @@
     RUN/log.jsonl, train.csv, val.csv, samples/, tensorboard/
 
 ``status.json`` says "finished" only after the last checkpoint is written, so a folder left
-by a crash is never taken for a finished run.
+by a crash is never taken for a finished run; while running, its step is that of the latest
+checkpoint (what ``--resume`` continues from). A resumed run drops the log rows past that
+step before logging again (see :func:`rrin.train.logging.drop_rows_after`).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import torch
 
 from ..errors import CheckpointError
 from ..io.atomic import atomic_path
+from ..model.checkpoint import check_file, read_torch_file
 from ..model.config import RRINConfig
 
 __all__ = ["FORMAT", "save_training_checkpoint", "load_training_checkpoint", "rng_state", "set_rng_state", "check_architecture"]
@@ -39,14 +40,8 @@ def save_training_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -
 
 def load_training_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_training_checkpoint` (never unpickles code)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        payload = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt files
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"{path} is not a readable training checkpoint: {first}") from None
+    path = check_file(path, "checkpoint")
+    payload = read_torch_file(path, "training checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an rrin training checkpoint (no optimizer state to resume from)")
     return payload

@@ -176,7 +176,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     if info.is_main:
         (run_dir / "config.toml").write_text(dump_toml(resolved_config(config)), encoding="utf-8")
         write_status(run_dir, "running", step=step)
-    logger = RunLogger(run_dir, opts.tensorboard) if info.is_main else None
+    logger = RunLogger(run_dir, opts.tensorboard, resume_step=step if resume else None) if info.is_main else None
     if resuming:
         say(f"resuming at step {step}")
 
@@ -201,6 +201,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
             old = sorted(folder.glob("step_*.pt"))[:-opts.keep_checkpoints]
             for path in old:
                 path.unlink(missing_ok=True)
+        write_status(run_dir, "running", step=step)  # a killed run's status names its last checkpoint
 
     def run_validation() -> dict:
         nonlocal best, baseline

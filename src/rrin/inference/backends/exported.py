@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from abc import abstractmethod
 from pathlib import Path
@@ -38,6 +39,8 @@ def exported_graphs(model: RRIN, cache_root: str | os.PathLike | None = None) ->
             continue
         path = folder / f"{fingerprint}-{graph}.onnx"
         if not path.is_file():
+            logging.getLogger(__name__).info(
+                "exporting the %s graph of these weights to %s (first use; later runs reuse it)", graph, path)
             export_onnx(model, path, graph=graph, check=check, overwrite=True)
         paths.append(path)
     return paths[0], paths[1]

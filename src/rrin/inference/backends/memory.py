@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import sys
 
 __all__ = ["keep_freed_memory"]
@@ -36,4 +37,9 @@ def keep_freed_memory(trim_threshold: int = 1 << 30) -> bool:
     except (OSError, AttributeError):  # not glibc (e.g. musl)
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+    applied = bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+    if applied:
+        logging.getLogger(__name__).info(
+            "memory: freed activations stay in the process for reuse (glibc M_MMAP_MAX=0, M_TRIM_THRESHOLD=%d MiB); "
+            "its peak memory is kept until it exits", trim_threshold >> 20)
+    return applied
