@@ -18,7 +18,7 @@ from ..errors import RRINError
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``rrin --help`` lists them.
-COMMAND_MODULES = ("interpolate", "pair", "models", "evaluate", "make-dataset", "train", "export-weights", "export")
+COMMAND_MODULES = ("interpolate", "pair", "models", "evaluate", "make-dataset", "train", "export-weights", "export", "ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
