@@ -314,18 +314,44 @@ def test_shared_folder_paths_stay_inside(tmp_path, files):
         workspace.remove()
 
 
+def test_old_uploads_and_results_are_pruned(tmp_path):
+    workspace = Workspace(parent=tmp_path)
+    try:
+        old_upload, new_upload = workspace.cache / "old", workspace.cache / "new"
+        for folder in (old_upload, new_upload):
+            folder.mkdir()
+            (folder / "clip.mp4").write_bytes(b"x")
+        old_result = workspace.keep_result_folder()
+        day_ago = time.time() - 24 * 3600
+        for path in (old_upload, old_result):
+            os.utime(path, (day_ago, day_ago))
+        assert workspace.prune(max_age=3600) == 2
+        assert sorted(p.name for p in workspace.cache.iterdir()) == ["new", "results"]
+        assert list(workspace.results.iterdir()) == []
+    finally:
+        workspace.remove()
+
+
 # ---------------------------------------------------------------- the command
 
 
-def test_command_errors_are_one_line(tmp_path, capsys):
+def test_command_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
     assert main(["ui", "--model", str(tmp_path / "missing.safetensors"), "--port", str(free_port())]) == 2
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         assert main(["ui", "--port", str(busy.getsockname()[1])]) == 2
+    environment = dict(os.environ)
+    with monkeypatch.context() as without:
+        without.setitem(sys.modules, "gradio", None)  # as if the ui extra were not installed
+        assert main(["ui", "--port", str(free_port())]) == 2
+    assert dict(os.environ) == environment  # GRADIO_TEMP_DIR and the offline switches undone
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "does not exist" in errors[0] and "cannot listen" in errors[1], errors
-    assert not list(tmp_path.glob("rrin-ui-*"))
+    assert len(errors) == 3, errors
+    assert "does not exist" in errors[0] and "cannot listen" in errors[1] and "pip install 'rrin[ui]'" in errors[2]
+    assert not list(tmp_path.glob("rrin-ui-*"))  # no private folder left behind
 
 
 def test_command_prints_its_url_serves_loopback_and_cleans_up(tmp_path, files):
@@ -413,3 +439,20 @@ def test_browser_picks_a_video_from_the_shared_folder(browser_page):
     page.get_by_text("shared clip.mp4").last.click()
     facts = _wait_text(page, "#facts", "4 frames")
     assert "shared clip.mp4" in facts
+
+
+def test_browser_cancel_stops_the_job(app, browser_page, files):
+    page, _ = browser_page
+    page.locator("#input-video button[aria-label='Clear']").first.click()
+    page.locator("#input-video input[type=file]").set_input_files(str(files["clip"]))
+    _wait_text(page, "#facts", "6 frames")
+    results_before = set(app.workspace.results.iterdir())
+    with app.runner._lock:  # the CPU is busy: the job starts and waits
+        page.click("#start")
+        page.wait_for_selector(".progress-text", timeout=30000)  # Gradio's timer: the job has started
+        page.click("#cancel")
+        _wait_text(page, "#status", "Cancelled")
+        time.sleep(0.5)  # the job notices within 0.1 s
+    time.sleep(1.5)  # had it not stopped, it would have finished by now
+    assert set(app.workspace.results.iterdir()) == results_before and list(app.workspace.jobs.iterdir()) == []
+    assert "Done" not in page.inner_text("#status")

@@ -27,13 +27,13 @@ from .facts import MAX_FACTOR, format_duration
 from .jobs import OUTPUT_EXTENSIONS, Cancelled, JobRunner, VideoRequest
 from .workspace import INPUT_VIDEO_EXTENSIONS
 
-__all__ = ["build_app", "FACTORS"]
+__all__ = ["build_app", "FACTORS", "CSS"]
 
 FACTORS = [2, 3, 4, 6, 8, 16]
 _MODE_FACTOR, _MODE_FPS = "×N frames", "target fps"
 _CANCELLED = "Cancelled. Nothing the job wrote was kept."
 
-_CSS = """
+CSS = """
 #facts, #status { min-height: 1.5em; }
 """
 
@@ -256,5 +256,7 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
                      concurrency_id="cpu", concurrency_limit=1)
         gr.Markdown(f"Accepted videos: {' '.join(INPUT_VIDEO_EXTENSIONS)}. The same conversion is an API "
                     "(see *Use via API* below and docs/ui.md).")
+        if workspace.share_dir is not None:
+            app.load(lambda: gr.update(choices=workspace.shared_videos()), None, shared, api_visibility="private")
     app.queue(default_concurrency_limit=1)
     return app

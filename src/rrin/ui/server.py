@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +89,6 @@ class RunningApp:
 def _hub_offline(saved: dict) -> None:
     """Gradio imports huggingface_hub, which reads HF_HUB_OFFLINE once, on import: if it was
     imported before :func:`start` set the variable, switch it off by hand (undone on close)."""
-    import sys
-
     hub = sys.modules.get("huggingface_hub.constants")
     if hub is not None and not hub.HF_HUB_OFFLINE:
         saved[_HUB_FLAG] = hub
@@ -144,7 +143,7 @@ def start(settings: UISettings) -> RunningApp:
 
             raise ConfigError("rrin ui needs Gradio: pip install 'rrin[ui]'") from None
         _hub_offline(saved)
-        from .app import build_app
+        from .app import CSS, build_app
 
         runner = JobRunner(workspace, models, settings.device, settings.precision, settings.backend)
         blocks = build_app(runner, settings.max_upload_mb)
@@ -153,16 +152,10 @@ def start(settings: UISettings) -> RunningApp:
             prevent_thread_lock=True, quiet=True, show_error=False, max_file_size=f"{settings.max_upload_mb}mb",
             allowed_paths=[str(workspace.share_dir)] if workspace.share_dir is not None else None,
             blocked_paths=None, ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False,
-            footer_links=["api", "settings"], css=_css(),
+            footer_links=["api", "settings"], css=CSS,
         )
     except BaseException:
         workspace.remove()
         _restore(saved)
         raise
     return RunningApp(blocks, url, runner, saved)
-
-
-def _css() -> str:
-    from .app import _CSS
-
-    return _CSS

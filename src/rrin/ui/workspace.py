@@ -7,6 +7,9 @@ One private folder (mode 0700) per running app::
         results/ID/   finished outputs, each in a folder of its own
       jobs/ID/        one running job's work: partial outputs; removed when the job ends
 
+Uploads and results older than 4 hours are pruned when a job starts (:meth:`Workspace.prune`);
+the whole folder is deleted when the app stops.
+
 Files are read only from ``cache/`` (uploads) and the ``--share-dir`` folder; every path that
 comes from the page is resolved (symlinks followed) and checked against those folders.
 """
@@ -18,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -133,6 +137,24 @@ class Workspace:
         target = self.keep_result_folder() / (name or path.name)
         shutil.move(str(path), target)
         return target
+
+    def prune(self, max_age: float = 4 * 3600) -> int:
+        """Delete uploads and results last changed more than ``max_age`` seconds ago (each
+        entry of ``cache/`` and ``cache/results/`` as a whole); returns how many went."""
+        now = time.time()
+        removed = 0
+        for folder in (self.results, self.cache):
+            for entry in folder.iterdir():
+                if entry == self.results:
+                    continue
+                try:
+                    old = now - entry.lstat().st_mtime > max_age
+                except FileNotFoundError:
+                    continue
+                if old:
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     def relative_message(self, message: str) -> str:
         """``message`` with the private folder's paths cut to file names (the page shows
