@@ -153,6 +153,8 @@ def decode_bytes(data: bytes) -> int:
 def test_api_converts_an_upload_and_keeps_the_audio(app, client, files):
     facts = client.predict(*video_inputs(files["clip"])[:5], api_name="/facts")
     assert "64×48" in facts and "6 frames" in facts and "aac" in facts and "11 frames" in facts
+    facts = client.predict(handle_file(str(files["clip"])), "target fps", 2, "abc", None, api_name="/facts")
+    assert "6 frames" in facts and facts.endswith("**Error:** not a frame rate: 'abc'")  # facts stay, choice refused
     result, download, status = client.predict(*video_inputs(files["clip"]), api_name="/convert")
     frames, audio = decode(Path(result))
     assert frames == 11 and audio == ["aac"]  # (6 − 1)·2 + 1

@@ -101,19 +101,21 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
     def facts(video, mode, factor, fps, model):
         if not video:
             return "Upload a video (or pick one from the shared folder)."
+        shown = []
         try:
-            request = _video_request(mode, factor, fps, model, "libx264", None)
-            found, line = runner.facts(video, request)
+            found = runner.probe(video)
+            shown.append(found.markdown())
+            shown.append(runner.estimate(found, _video_request(mode, factor, fps, model, "libx264", None)))
         except RRINError as exc:
-            return f"**Error:** {_readable(runner, exc)}"
+            shown.append(f"**Error:** {_readable(runner, exc)}")
         except Exception as exc:  # noqa: BLE001 - shown as one line, logged in full
             traceback.print_exception(exc, file=sys.stderr)
-            return f"**Error:** unexpected {type(exc).__name__}: {_readable(runner, exc)}"
-        return f"{found.markdown()}\n\n{line}"
+            shown.append(f"**Error:** unexpected {type(exc).__name__}: {_readable(runner, exc)}")
+        return "\n\n".join(shown)
 
     def position_range(video):
         try:
-            found, _ = runner.facts(video, VideoRequest()) if video else (None, None)
+            found = runner.probe(video) if video else None
         except Exception:  # noqa: BLE001 - the facts line says what is wrong
             found = None
         end = max(found.duration or 0.0, 0.0) if found else 0.0
@@ -229,9 +231,9 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
             facts_inputs = [video, mode, factor, fps, model]
             video.change(facts, facts_inputs, info, api_name="facts", concurrency_id="facts", concurrency_limit=4,
                          show_progress="hidden")
-            for trigger in (mode.change, factor.change, fps.submit, model.change):
+            for trigger in (mode.change, factor.change, fps.change, model.change):
                 trigger(facts, facts_inputs, info, api_visibility="private", concurrency_id="facts",
-                        concurrency_limit=4, show_progress="hidden")
+                        concurrency_limit=4, show_progress="hidden", trigger_mode="always_last")
             video.change(position_range, video, position, api_visibility="private", show_progress="hidden")
             job = start.click(convert, [video, mode, factor, fps, model, codec, crf], [result, download, status],
                               api_name="convert", concurrency_id="cpu", concurrency_limit=1)

@@ -158,14 +158,17 @@ class JobRunner:
         self.models.source(key)  # validates
         return key or self.models.default_key or "default"
 
-    def facts(self, path: str | Path, request: VideoRequest) -> tuple[VideoFacts, str]:
-        """The input's facts and a line with the frames the job makes and its estimated time."""
-        source = self.workspace.check_input(path)
-        facts = probe(source)
+    def probe(self, path: str | Path) -> VideoFacts:
+        """The facts of the upload or shared file at ``path`` (:class:`InputError` if unreadable)."""
+        return probe(self.workspace.check_input(path))
+
+    def estimate(self, facts: VideoFacts, request: VideoRequest) -> str:
+        """A line with the frames the job makes and its estimated time (:class:`InputError`
+        for choices the job would refuse)."""
         plan = plan_frames(facts, request.factor if request.fps is None else None, request.fps)
         key = self.model_key(request.model_key)
         config = model_config(self.models.source(request.model_key))
-        return facts, self.speeds.describe(key, config, facts, plan)
+        return self.speeds.describe(key, config, facts, plan)
 
     def convert_video(self, path: str | Path, request: VideoRequest, report: Report | None = None,
                       cancel: threading.Event | None = None) -> VideoOutcome:
