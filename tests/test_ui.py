@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 pytest.importorskip("gradio", reason="the ui extra (gradio) is not installed")
