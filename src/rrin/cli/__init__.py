@@ -21,7 +21,7 @@ from .progress import setup_logging
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``rrin --help`` lists them.
-COMMAND_MODULES = ("interpolate", "pair", "models", "evaluate", "make-dataset", "train", "export-weights", "export")
+COMMAND_MODULES = ("interpolate", "pair", "models", "evaluate", "make-dataset", "train", "export-weights", "export", "ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
