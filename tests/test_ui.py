@@ -286,7 +286,13 @@ def test_a_cancelled_handler_tells_its_job_to_stop():
     assert stopped.wait(5)
 
 
-def test_no_model_is_the_library_error(tmp_path, files):
+def test_no_model_is_the_library_error(tmp_path, files, monkeypatch):
+    from rrin.model import registry
+
+    empty = tmp_path / "weights"
+    empty.mkdir()
+    (empty / "registry.json").write_text('{"models": []}')
+    monkeypatch.setattr(registry, "_weights_dir", lambda: empty)  # an installation without shipped weights
     workspace = Workspace(parent=tmp_path)
     try:
         upload = workspace.cache / "clip.mp4"
