@@ -24,9 +24,11 @@ import pytest
 
 from rrin.cli import main
 from rrin.inference import schedule
-from rrin.inference.cluster_plan import SourceFrame, plan_segments
+from rrin.errors import InputError
+from rrin.inference.cluster_plan import SourceFrame, plan_segments, source_frames
 from rrin.inference.cluster_task import PAUSE_ENV, SegmentWorker, TaskSpec
 from rrin.inference.pipeline import InterpolateOptions
+from rrin.io.video import VideoReader
 from rrin.model import PRESETS, RRIN, save_weights
 from test_video import SRC, decoded, make_clip, pattern
 
@@ -63,6 +65,17 @@ def test_plan_keeps_a_run_of_duplicates_inside_one_pair():
     plan = plan_segments(source(PTS[:7], [0.1, 0.1, 0.1, 0.5, 0.9, 0.9, 0.3]), InterpolateOptions(factor=2, dedup=0.002), 1)
     assert [(s.first, s.last, s.out_first, s.out_frames) for s in plan.segments] == [(0, 3, 0, 6), (3, 4, 6, 2), (4, 6, 8, 5)]
     assert plan.duplicates == 3 and plan.frames_out == (7 - 1) * 2 + 1
+
+
+@pytest.mark.parametrize("dedup", [False, True])
+def test_plan_refuses_a_truncated_video(tmp_path, dedup):
+    """One process converts what decodes and says so; a cluster job refuses before it starts."""
+    data = make_clip(tmp_path / "full.mkv", n=12, codec="ffv1", pix_fmt="yuv444p").read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: len(data) * 6 // 10])
+    with VideoReader(tmp_path / "cut.mkv") as reader, pytest.raises(InputError, match="truncated file"):
+        list(source_frames(reader, dedup))
+    with VideoReader(tmp_path / "full.mkv") as reader:
+        assert [f.pts for f in source_frames(reader, dedup)] == [f.pts for f in VideoReader(tmp_path / "full.mkv")]
 
 
 def test_worker_reports_what_it_cannot_reach(tmp_path):

@@ -245,7 +245,7 @@ def _run_segments(ray, spec: TaskSpec, weights: bytes, todo: list[Segment], plan
         if failure:
             raise InputError(failure)
         timings["segment_overhead"] = sum(overheads) / len(overheads)
-        timings["workers"] = count
+        timings["workers"], timings["segments"] = count, len(todo)
     finally:
         for worker in workers:
             with contextlib.suppress(Exception):  # already gone with its node or the connection

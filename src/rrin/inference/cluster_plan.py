@@ -90,7 +90,7 @@ def source_frames(reader, dedup: bool) -> Iterator[SourceFrame]:
     (sorted into presentation order), a folder's files are numbered. With ``dedup`` every
     frame is decoded once for its thumbnail. Raises :class:`InputError` for what a segment
     could not reproduce exactly: packets without timestamps, repeated timestamps, a video
-    that does not decode to its end.
+    that does not decode (or, judged by its packets, would not decode) to its end.
     """
     if dedup:
         for frame in reader:
@@ -110,6 +110,9 @@ def source_frames(reader, dedup: bool) -> Iterator[SourceFrame]:
             raise InputError(f"{reader.path} has video packets without timestamps: convert it without --cluster")
         stamps.append(int(packet.pts))
     stamps.sort()
+    short = reader.ends_early(stamps[-1] if stamps else None, len(stamps))
+    if short:
+        raise InputError(f"{reader.path}: {short}; --cluster needs an input that decodes to its end")
     for index, pts in enumerate(stamps):
         if index and pts == stamps[index - 1]:
             raise InputError(f"{reader.path} has two video frames at pts {pts}: convert it without --cluster")

@@ -34,6 +34,8 @@ from .pipeline import InterpolateOptions, interpolate_stream
 
 __all__ = ["TaskSpec", "SegmentWorker", "read_segment", "segment_path", "PAUSE_ENV"]
 
+_ONE_MACHINE = "without --cluster, rrin converts a damaged file as far as it decodes"
+
 #: Test-only: a folder where each segment run leaves ``ran-N-PID`` and, while a file
 #: ``hold-N`` exists there, waits before segment N (lets tests kill a busy worker).
 PAUSE_ENV = "RRIN_TEST_CLUSTER_PAUSE"
@@ -112,10 +114,10 @@ def _seek_frames(reader: VideoReader, segment: Segment, first_pts: int) -> Itera
                 if done == len(wanted):
                     return
         except av.error.FFmpegError as exc:
-            raise InputError(f"decoding stopped at input frame {segment.first + done}: {exc}") from None
+            raise InputError(f"decoding stopped at input frame {segment.first + done}: {exc}; {_ONE_MACHINE}") from None
         if done:
             break
-    raise InputError(f"decoding stopped at input frame {segment.first + done} of {segment.first}-{segment.last}")
+    raise InputError(f"decoding stopped at input frame {segment.first + done} of {segment.first}-{segment.last}; {_ONE_MACHINE}")
 
 
 def _pause_for_tests(number: int) -> None:

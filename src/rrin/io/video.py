@@ -136,16 +136,21 @@ class VideoReader:
         except av.error.FFmpegError as exc:
             self.error = f"decoding stopped after frame {index}: {exc}"
             return
+        self.error = self.ends_early(last_pts, index)
+
+    def ends_early(self, last_pts: int | None, frames: int) -> str | None:
+        """Why ``frames`` frames ending at ``last_pts`` fall short of the duration the
+        container announces (a truncated file), or None when they do not."""
         if self.stream.duration:
             end = (self.stream.start_time or 0) * self.time_base + self.stream.duration * self.time_base
         elif len(self._container.streams) == 1 and self._container.duration:  # microseconds
             end = Fraction(self._container.duration + (self._container.start_time or 0), 1_000_000)
         else:
             end = None
-        if end is not None and last_pts is not None:
-            if last_pts * self.time_base + 2 / self.frame_rate < end:
-                self.error = (f"decoding stopped after frame {index} at {float(last_pts * self.time_base):.3f} s "
-                              f"of {float(end):.3f} s (truncated file?)")
+        if end is not None and last_pts is not None and last_pts * self.time_base + 2 / self.frame_rate < end:
+            return (f"decoding stopped after frame {frames} at {float(last_pts * self.time_base):.3f} s "
+                    f"of {float(end):.3f} s (truncated file?)")
+        return None
 
     def close(self) -> None:
         self._container.close()
