@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import av
 
@@ -31,6 +31,9 @@ from ..io.video import VideoFrame, VideoReader
 from ..io.video_writer import EncodeSettings, FrameFolderWriter, VideoWriter
 from .cluster_plan import Segment
 from .pipeline import InterpolateOptions, interpolate_stream
+
+if TYPE_CHECKING:
+    from .convert import ConvertJob
 
 __all__ = ["TaskSpec", "SegmentWorker", "read_segment", "segment_path", "PAUSE_ENV"]
 
@@ -60,7 +63,7 @@ class TaskSpec:
     options: InterpolateOptions
     start: Fraction
     first_pts: int
-    job: object
+    job: "ConvertJob"
     height: int
     width: int
     device: str = "auto"
