@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cluster_options import add_cluster_options, convert_maybe_on_cluster
 from .common import add_model_options, factor_int, float_in, frame_rate, int_at_least, positive_int
 
 
@@ -53,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="interpolate in overlapping N×N tiles, N ≥ 64 (default: automatic from free memory; 0: never)")
     parser.add_argument("--resume", action="store_true", help="encode in segments with a journal; continue an interrupted run")
     parser.add_argument("--segment-frames", type=positive_int, default=64,
-                        help="with --resume: output frames per closed segment (default 64)")
+                        help="with --resume or --cluster: output frames per closed segment (default 64)")
+    add_cluster_options(parser)
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing OUTPUT file, or the frames of an OUTPUT folder (its other files stay)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -61,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..inference.convert import ConvertJob, convert
+    from ..inference.convert import ConvertJob
     from .progress import ProgressBar, wants_bar
 
     factor = args.factor if args.factor is not None or args.fps is not None else 2
@@ -74,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
         flow_scale=args.flow_scale, tile=args.tile,
     )
     bar = ProgressBar(sys.stderr, enabled=wants_bar(sys.stderr, args.quiet))
-    report = convert(job, model=args.model, device=args.device, precision=args.precision,
-                     backend=args.backend, progress=bar)
+    report = convert_maybe_on_cluster(args, job, bar)
     bar.close()
     for warning in report.warnings:
         print(f"rrin: warning: {warning}", file=sys.stderr)

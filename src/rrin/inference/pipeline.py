@@ -147,7 +147,8 @@ class _Worker(threading.Thread):
 
 def interpolate_stream(reader, sink: Sink, run_model: Callable, options: InterpolateOptions,
                        skip_frames: int = 0, progress: Callable[[int], None] | None = None,
-                       flow_fn: Callable[[torch.Tensor, torch.Tensor], Flows] | None = None) -> InterpolateResult:
+                       flow_fn: Callable[[torch.Tensor, torch.Tensor], Flows] | None = None,
+                       start: Fraction | None = None, final: bool = True) -> InterpolateResult:
     """Convert everything ``reader`` yields into ``sink``.
 
     Args:
@@ -166,6 +167,10 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
             a pair with such flows is run as ``run_model(img0, img1, times, flows)``. Pairs
             that are not consecutive decoded frames (after a dropped duplicate) leave the
             flows to ``run_model``.
+        start, final: for a range cut from the middle of an input (``rrin.inference.cluster``):
+            ``start`` is the timestamp of the input's first frame (default: the first frame
+            read); ``final=False`` when the range ends before the input does: its last frame
+            only closes the last pair (no last-frame output, no trailing-duplicate pair).
     """
     result = InterpolateResult()
     start_wall = time.perf_counter()
@@ -221,7 +226,7 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
     reader_thread, writer_thread = _Worker(read), _Worker(write)
     reader_thread.start()
     writer_thread.start()
-    state = _State(options, run_model, outbox, result, skip_frames, progress, raise_later)
+    state = _State(options, run_model, outbox, result, skip_frames, progress, raise_later, start, final)
     reader_done = False
     try:
         while True:
@@ -258,19 +263,22 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
 class _State:
     """The calling thread's part: pairing, planning, batching, cut and duplicate handling."""
 
-    def __init__(self, options, run_model, outbox, result, skip_frames, progress, writer_errors) -> None:
+    def __init__(self, options, run_model, outbox, result, skip_frames, progress, writer_errors,
+                 start: Fraction | None = None, final: bool = True) -> None:
         self.options, self.run_model, self.outbox, self.result = options, run_model, outbox, result
         self.skip, self.progress, self.writer_errors = skip_frames, progress, writer_errors
         self.anchor: _Frame | None = None
         self.last_dup: _Frame | None = None
         self.span = 1
-        self.start: Fraction | None = None
+        self.start: Fraction | None = start
+        self.final = final
         self.batch: list[tuple[_Frame, _Frame, list, bool]] = []
 
     def add(self, frame: _Frame) -> None:
         self.result.frames_in += 1
         if self.anchor is None:
-            self.anchor, self.start = frame, frame.timestamp
+            self.anchor = frame
+            self.start = frame.timestamp if self.start is None else self.start
             return
         if self.options.dedup is not None and difference(self.anchor.thumb, frame.thumb) <= self.options.dedup:
             self.result.duplicates += 1
@@ -284,6 +292,9 @@ class _State:
         if self.anchor is None or self.result.frames_in < 2:
             self._flush()
             raise InputError(f"the input has {self.result.frames_in} frame(s): at least 2 are needed")
+        if not self.final:  # a range that ends inside the input: its last frame closed its last pair
+            self._flush()
+            return
         if self.last_dup is not None:
             self._pair(self.anchor, self.last_dup)
             self.anchor = self.last_dup

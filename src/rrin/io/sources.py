@@ -58,7 +58,11 @@ class FrameFolderReader:
         return read_rgb(path, deep)
 
     def __iter__(self) -> Iterator[VideoFrame]:
-        for index, path in enumerate(self.files):
+        return self.frames()
+
+    def frames(self, first: int = 0, stop: int | None = None) -> Iterator[VideoFrame]:
+        """The frames ``first`` … ``stop − 1`` (default: to the end), with their own indices."""
+        for index, path in enumerate(self.files[first:stop], start=first):
             image = self._read(path, self.deep)
             if image.shape[:2] != (self.height, self.width):
                 raise InputError(f"{path} is {image.shape[1]}x{image.shape[0]}, the folder's first image "

@@ -146,11 +146,16 @@ class VideoReader:
         except av.error.FFmpegError as exc:
             self.error = f"decoding stopped after frame {index}: {exc}"
             return
+        self.error = self.ends_early(last_pts, index)
+
+    def ends_early(self, last_pts: int | None, frames: int) -> str | None:
+        """Why ``frames`` frames ending at ``last_pts`` fall short of the duration the
+        container announces (a truncated file), or None when they do not."""
         end = self._end_time()
-        if end is not None and last_pts is not None:
-            if last_pts * self.time_base + 2 / self.frame_rate < end:
-                self.error = (f"decoding stopped after frame {index} at {float(last_pts * self.time_base):.3f} s "
-                              f"of {float(end):.3f} s (truncated file?)")
+        if end is not None and last_pts is not None and last_pts * self.time_base + 2 / self.frame_rate < end:
+            return (f"decoding stopped after frame {frames} at {float(last_pts * self.time_base):.3f} s "
+                    f"of {float(end):.3f} s (truncated file?)")
+        return None
 
     def _end_time(self) -> Fraction | None:
         """When the video stream should end (seconds), from what the container declares:
