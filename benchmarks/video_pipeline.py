@@ -2,8 +2,8 @@
 """Throughput of ``rrin interpolate``'s pipeline: frames/s, peak memory, time split.
 
     PYTHONPATH=src python benchmarks/video_pipeline.py [--sizes 480p,720p,1080p] [--frames 12]
-        [--factor 2] [--preset lite|rrin] [--model WEIGHTS] [--device auto] [--codec libx264]
-        [--threads N]
+        [--factor 2] [--preset lite|rrin|dis-lite|dis-synthesis] [--model WEIGHTS] [--device auto]
+        [--codec libx264] [--threads N] [--no-flows-ahead]
 
 For each size a synthetic clip (a moving textured pattern, libx264) is made in a temporary
 folder (not timed), then converted with ``--factor`` exactly as the command does (reader
@@ -12,7 +12,9 @@ printed peak RSS is that size's. Printed per size: output frames/s, wall seconds
 spent decoding (reader thread), in the model (calling thread) and encoding (writer thread),
 the model's share of wall time (near 100 % means decode and encode are hidden behind the
 model), and peak RSS. Without ``--model`` the network has RANDOM weights of the chosen
-preset (speed is the same as trained weights; the pictures are not).
+preset (speed is the same as trained weights; the pictures are not). A DIS-flow model's flows
+are computed in the reader thread, beside the network (the "flows s" column);
+``--no-flows-ahead`` computes them inside the model call instead, for comparison.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def make_clip(path: Path, width: int, height: int, frames: int) -> None:
 def one(args) -> dict:
     import torch
 
-    from rrin.inference.convert import ConvertJob, convert
+    from rrin.inference.convert import ConvertJob, convert, model_runner
     from rrin.model import PRESETS, RRIN
 
     if args.threads:
@@ -59,11 +61,15 @@ def one(args) -> dict:
         make_clip(clip, width, height, args.frames)
         model = args.model or RRIN(PRESETS[args.preset]).eval()
         job = ConvertJob(clip, Path(folder) / "out.mp4", factor=args.factor, codec=args.codec, tile=0)
-        report = convert(job, model=model, device=args.device)
+        run_model = None
+        if args.no_flows_ahead:  # the same runner without its flow_fn: flows inside the model call
+            runner = model_runner(job, height, width, model, args.device)
+            run_model = lambda img0, img1, times: runner(img0, img1, times)  # noqa: E731
+        report = convert(job, model=model, device=args.device, run_model=run_model)
     result = report.result
     wall = result.timings["wall"]
     return {"size": args.one, "frames_out": result.frames_out, "fps": result.frames_out / wall, "wall": wall,
-            **{k: result.timings[k] for k in ("decode", "model", "encode")},
+            **{k: result.timings[k] for k in ("decode", "flows", "model", "encode")},
             "model_share": result.timings["model"] / wall,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -73,7 +79,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="480p,720p,1080p")
     parser.add_argument("--frames", type=int, default=12, help="input frames per clip (default 12)")
     parser.add_argument("--factor", type=int, default=2)
-    parser.add_argument("--preset", default="lite", choices=("lite", "rrin"))
+    parser.add_argument("--preset", default="lite", choices=("lite", "rrin", "dis-lite", "dis", "dis-synthesis"))
+    parser.add_argument("--no-flows-ahead", action="store_true", help="DIS inside the model call, not in the reader thread")
     parser.add_argument("--model", default=None, help="weights file (default: random weights of --preset)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--codec", default="libx264")
@@ -91,7 +98,7 @@ def main() -> None:
     label = args.model or f"RANDOM weights, preset {args.preset}"
     print(f"rrin interpolate pipeline: device {device}, model {label}, factor {args.factor}, "
           f"{args.frames} input frames, codec {args.codec}, torch threads {args.threads or torch.get_num_threads()}")
-    print(f"{'size':>6} {'frames':>6} {'fps':>7} {'wall s':>7} {'decode s':>8} {'model s':>8} {'encode s':>8} "
+    print(f"{'size':>6} {'frames':>6} {'fps':>7} {'wall s':>7} {'decode s':>8} {'flows s':>7} {'model s':>8} {'encode s':>8} "
           f"{'model %':>7} {'peak RSS MiB':>12}")
     for size in args.sizes.split(","):
         command = [sys.executable, __file__, "--one", size, *sys.argv[1:]]
@@ -100,7 +107,7 @@ def main() -> None:
             print(f"{size:>6} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{r['size']:>6} {r['frames_out']:>6} {r['fps']:>7.2f} {r['wall']:>7.1f} {r['decode']:>8.2f} "
+        print(f"{r['size']:>6} {r['frames_out']:>6} {r['fps']:>7.2f} {r['wall']:>7.1f} {r['decode']:>8.2f} {r['flows']:>7.2f} "
               f"{r['model']:>8.2f} {r['encode']:>8.2f} {100 * r['model_share']:>6.1f}% {r['peak_rss_mib']:>12.0f}")
 
 
