@@ -125,3 +125,23 @@ def test_bfloat16_autocast_on_cpu_is_close_to_fp32():
     assert bf16.dtype == torch.float32
     assert float((bf16 - fp32).abs().mean()) < 0.02
     assert np.isfinite(bf16.numpy()).all()
+
+
+def test_graph_cache_is_keyed_on_rrin_and_graph_versions(monkeypatch, tmp_path):
+    """A change to the exported computation (warp, blend) bumps GRAPH_VERSION; a new rrin
+    version also misses: the CPU backends never serve a graph another code exported."""
+    import rrin
+    from rrin import export
+    from rrin.inference.backends.cache import model_fingerprint
+    from rrin.inference.backends.exported import exported_graphs
+
+    pytest.importorskip("onnxruntime")
+    model = make_tiny_model()
+    first = exported_graphs(model, tmp_path)
+    assert exported_graphs(model, tmp_path) == first  # the same code: a cache hit
+    monkeypatch.setattr(export, "GRAPH_VERSION", export.GRAPH_VERSION + 1)
+    second = exported_graphs(model, tmp_path)
+    assert second[1] != first[1] and second[1].is_file()
+    before = model_fingerprint(model)
+    monkeypatch.setattr(rrin, "__version__", rrin.__version__ + ".post1")
+    assert model_fingerprint(model) != before
