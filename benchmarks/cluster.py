@@ -26,22 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def make_clip(path: Path, width: int, height: int, frames: int) -> None:
-    import av
-    import numpy as np
-
-    out = av.open(str(path), "w")
-    stream = out.add_stream("libx264", rate=24, options={"crf": "18"})
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    ys, xs = np.mgrid[0:height, 0:width]
-    for k in range(frames):
-        image = np.stack([(xs + 7 * k) % 256, (ys * 2 + 3 * k) % 256, ((xs + ys) // 4) % 256], -1).astype(np.uint8)
-        for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
-    out.close()
+from video_pipeline import make_clip  # the same synthetic clip as the pipeline benchmark
 
 
 def main() -> None:
