@@ -2,8 +2,8 @@
 
     python scripts/ui_screenshot.py [--model NAME|PATH] [--out docs/images/ui.png]
 
-Starts the page on a free loopback port (with ``--model``, or the parameter-free
-``dis-synthesis`` synthesis when none is given), opens it in headless Chromium
+Starts the page on a free loopback port (with ``--model``, or the shipped models when none
+is given), opens it in headless Chromium
 (``/usr/bin/chromium``, driven by Playwright; nothing is downloaded), uploads
 ``examples/bbb_sample.mp4``, previews one pair, converts it ×2 and saves the page as a
 256-colour PNG.
@@ -32,7 +32,7 @@ def wait_text(page, selector: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="weights file or shipped name (default: dis-synthesis)")
+    parser.add_argument("--model", default=None, help="weights file or shipped name (default: the shipped models)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "ui.png")
     parser.add_argument("--clip", type=Path, default=ROOT / "examples" / "bbb_sample.mp4")
     args = parser.parse_args()
@@ -40,13 +40,10 @@ def main() -> None:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from rrin.model import RRIN, save_weights
-    from rrin.model.config import PRESETS
     from rrin.ui import UISettings, start
 
     with tempfile.TemporaryDirectory() as scratch:
-        model = args.model or str(save_weights(RRIN(PRESETS["dis-synthesis"]), Path(scratch) / "dis-synthesis.safetensors"))
-        with start(UISettings(port=free_port(), model=model)) as app, sync_playwright() as playwright:
+        with start(UISettings(port=free_port(), model=args.model)) as app, sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
                 str(Path(scratch) / "profile"), executable_path="/usr/bin/chromium", headless=True,
                 args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

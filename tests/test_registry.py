@@ -64,3 +64,17 @@ def test_every_shipped_entry_has_its_file_config_and_scores():
         path = registry._weights_dir() / entry["file"]
         config = read_metadata(path)["config"]
         assert config["base_width"] > 0 and entry["description"] and entry["scores"], entry["name"]
+
+
+def test_models_into_a_closed_pipe_is_no_traceback():
+    """`rrin models | head -1`: the reader goes away; rrin stops without a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # nobody reads: every write fails with EPIPE
+    done = subprocess.run([sys.executable, "-m", "rrin", "models"], stdout=write, stderr=subprocess.PIPE, text=True,
+                          timeout=120)
+    os.close(write)
+    assert "Traceback" not in done.stderr and done.returncode == 141

@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
         flows = "DIS optical flow" if config.get("flow") == "dis" else "flow U-Net"
         refine = f"refinement U-Nets of base width {config.get('base_width', '?')}" if config.get("refine", True) else "no refinement U-Nets"
         print(f"    file {model.path.name}: {flows}, {refine}")
+        if model.speed:
+            print(f"    speed: {model.speed}")
         for clip, row in model.scores.items():
             print(f"    {clip}: {row}")
     return 0

@@ -32,6 +32,7 @@ class ShippedModel:
     description: str
     default_for: tuple[str, ...] = ()
     scores: dict[str, Any] = field(default_factory=dict)
+    speed: str = ""  # measured seconds per frame, in words (benchmarks/speed.py)
 
     @property
     def path(self) -> Path:
@@ -54,6 +55,7 @@ def _registry_entries() -> list[ShippedModel]:
             description=entry.get("description", ""),
             default_for=tuple(entry.get("default_for", ())),
             scores=entry.get("scores", {}),
+            speed=entry.get("speed", ""),
         )
         for entry in entries.get("models", [])
     ]
