@@ -84,3 +84,18 @@ def test_cli_export_bad_inputs(case, tmp_path, tiny_weights, capsys):
     else:
         assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+def test_a_dis_model_exports_a_graph_that_takes_the_flows(tmp_path):
+    from rrin.model import RRIN
+    from rrin.model.config import PRESETS, RRINConfig
+
+    torch.manual_seed(0)
+    model = RRIN(RRINConfig(base_width=4, depth=3, flow="dis", padding="border")).eval()
+    result = export_onnx(model, tmp_path / "dis.onnx")
+    assert result.max_abs_diff is not None and result.max_abs_diff <= 1e-3
+    session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["img0", "img1", "flow_01", "flow_10", "t"]
+    assert onnx_parity(model, result.path, height=30, width=50, batch=1) <= 1e-3
+    with pytest.raises(Exception, match="no flows graph"):
+        export_onnx(RRIN(PRESETS["dis-lite"]), tmp_path / "flows.onnx", graph="flows")

@@ -303,3 +303,24 @@ def test_kaiming_init_keeps_activations_and_still_starts_at_the_blend():
     with torch.no_grad():
         out = kaiming.eval()(img0, img1, 0.25).img_t
     torch.testing.assert_close(out, 0.75 * img0 + 0.25 * img1)
+
+
+def test_a_dis_model_trains_on_stored_and_computed_dis_flows(dataset, tmp_path):
+    """``model.flow = "dis"``: the batches carry DIS flows (stored, or computed for random
+    spans), the refinement U-Nets learn, validation runs DIS itself, and the checkpoint is a
+    weights file of the same configuration (no flow U-Net)."""
+    config = load_config(None, [
+        "model.preset=dis-lite", "model.base_width=4", "model.depth=3", f"data.path={json.dumps(str(dataset))}",
+        "data.val_samples=2", "augment.crop=24", "train.batch_size=2", "train.steps=4", "train.log_every=1",
+        "train.val_every=4", "train.checkpoint_every=2", "train.threads=1", "init.kaiming=true",
+        "init.zero_residues=true", "optim.warmup_steps=1", "optim.lr=1e-3"])
+    result = train(config, tmp_path / "run")
+    assert result.state == "finished" and result.step == 4
+    model_config, state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt", ema=False)
+    assert model_config.flow == "dis" and model_config.padding == "border"
+    assert not any(name.startswith("flow_unet.") for name in state)
+    assert any(float(value.abs().sum()) > 0 for name, value in state.items() if name.endswith("last.weight"))
+    val = read_csv(tmp_path / "run" / "val.csv")
+    assert len(val) == 1 and float(val[0]["psnr"]) > 10
+    with pytest.raises(ConfigError, match="loss.flow"):
+        load_config(None, ["model.preset=dis-lite", "loss.flow=0.1"])
