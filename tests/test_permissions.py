@@ -9,7 +9,6 @@ import stat
 
 import cv2
 import pytest
-import torch
 
 from conftest import make_tiny_model, moving_square
 from rrin.cli import main

@@ -24,7 +24,7 @@ from typing import Callable
 from ..errors import InputError
 from ..io.atomic import atomic_path, check_writable, temp_folder
 from ..io.sources import open_source
-from ..io.video_writer import (CODECS, VIDEO_EXTENSIONS, EncodeSettings, FrameFolderWriter, VideoWriter,
+from ..io.video_writer import (CODECS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
 from .pipeline import MAX_FPS_RATIO, InterpolateOptions, InterpolateResult, interpolate_stream
 from .scenes import DEFAULT_SCENE_THRESHOLD

@@ -7,7 +7,7 @@ with the finished segments, the number of output frames they hold and the pts of
 first frame (the container may shift a segment's timestamps; the join moves them back).
 A rerun with the same settings skips the finished frames (the pipeline still decodes them,
 but does not run the model on them) and re-encodes from the first unfinished segment. At
-the end :func:`~rrin.io.video_writer.concat_segments` remuxes the packets into the output
+the end :func:`~rrin.io.concat.concat_segments` remuxes the packets into the output
 and :func:`remove_parts` removes rrin's files from the folder. Encoding
 is deterministic for the same frames and settings, so an interrupted-and-resumed run gives
 the same decoded frames as an uninterrupted one.
@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
-from ..io.video_writer import EncodeSettings, VideoWriter, concat_segments
+from ..io.concat import concat_segments
+from ..io.video_writer import EncodeSettings, VideoWriter
 
 __all__ = ["SegmentSink", "parts_folder", "remove_parts"]
 

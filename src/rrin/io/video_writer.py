@@ -7,8 +7,8 @@ subtitle streams packet by packet, interleaved by time. A stream the output cont
 hold is re-encoded (audio: AAC, or Opus for WebM) or dropped (subtitles), and the writer says
 so in :attr:`VideoWriter.warnings`.
 
-:func:`concat_segments` joins closed video-only segments (see ``rrin.inference.segments``)
-into the final file by remuxing their packets, with the same audio/subtitle handling.
+Joining closed segments into one file is :mod:`rrin.io.concat`, which muxes through the
+same :class:`_Muxer` (audio/subtitle copy).
 
 Default quality: ``crf`` 18 for libx264/libx265 (visually lossless for most material),
 31 for libvpx-vp9 and 30 for libsvtav1; ffv1 is lossless and ignores it.
@@ -20,7 +20,6 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import av
 import numpy as np
@@ -28,8 +27,8 @@ import numpy as np
 from ..errors import InputError
 from .video import ColorInfo
 
-__all__ = ["CODECS", "EncodeSettings", "VideoWriter", "FrameFolderWriter", "concat_segments",
-           "decode_timestamps", "choose_pix_fmt", "check_container", "VIDEO_EXTENSIONS"]
+__all__ = ["CODECS", "EncodeSettings", "VideoWriter", "FrameFolderWriter", "choose_pix_fmt", "check_container",
+           "VIDEO_EXTENSIONS"]
 
 #: Encoders offered by ``--codec`` and their default CRF (None: lossless, no CRF).
 CODECS = {"libx264": 18, "libx265": 18, "libvpx-vp9": 31, "libsvtav1": 30, "ffv1": None}
@@ -251,111 +250,6 @@ class VideoWriter:
             self._muxer.close()
         except Exception:  # noqa: BLE001 - best effort on an already failing path
             pass
-
-
-def _rescale(value: int, source: Fraction, target: Fraction) -> int:
-    return round(Fraction(value) * source / target)
-
-
-def _segment_pts(segment: Path, time_base: Fraction) -> np.ndarray:
-    """The pts of a segment's video packets in decode order, in ``time_base`` ticks."""
-    with av.open(str(segment)) as container:
-        stream = container.streams.video[0]
-        source = Fraction(stream.time_base)
-        values = []
-        for packet in container.demux(stream):
-            if packet.size == 0:
-                continue
-            if packet.pts is None:
-                raise InputError(f"{segment}: a video packet without a timestamp")
-            values.append(_rescale(packet.pts, source, time_base))
-    return np.asarray(values, dtype=np.int64)
-
-
-def decode_timestamps(pts: np.ndarray) -> np.ndarray:
-    """Decode timestamps for packets in decode order with presentation times ``pts``.
-
-    The ``j``-th packet gets the ``(j − D)``-th smallest pts, where ``D`` (the reorder
-    delay) is the least value that keeps every dts ≤ its pts; the first ``D`` packets get
-    times before the first pts, one smallest frame step apart. The result increases
-    strictly (pts are distinct), as muxers require. Segments encoded separately each
-    start their decode times ``D`` frames early, so their own dts overlap at the joins;
-    recomputing them over the whole stream removes the overlap.
-    """
-    count = len(pts)
-    if count == 0:
-        return pts.copy()
-    order = np.argsort(pts, kind="stable")
-    ordered = pts[order]
-    if count > 1 and np.any(np.diff(ordered) == 0):
-        raise InputError("the segments hold two frames with the same timestamp")
-    rank = np.empty(count, dtype=np.int64)
-    rank[order] = np.arange(count)
-    delay = int(max(0, np.max(np.arange(count) - rank)))
-    step = int(np.min(np.diff(ordered))) if count > 1 else 1
-    dts = np.empty(count, dtype=np.int64)
-    dts[delay:] = ordered[:count - delay]
-    dts[:delay] = ordered[0] - (delay - np.arange(delay)) * step
-    return dts
-
-
-def concat_segments(segments: list[Path], path: str | os.PathLike, source: str | os.PathLike | None,
-                    settings: EncodeSettings | None = None, first_pts: list[int | None] | None = None) -> list[str]:
-    """Remux the video packets of closed ``segments`` into ``path`` with the source's
-    audio/subtitles; returns the warnings.
-
-    ``settings`` gives the output stream the time base and frame rate a one-pass
-    :class:`VideoWriter` would (without it, the first segment's). ``first_pts`` (in
-    ``settings.time_base`` ticks, one per segment, ``None`` where unknown) is the pts the
-    segment's first frame was written with: a container may shift a segment's timestamps
-    (NUT and Matroska move them so that no decode time is negative, which encoders with
-    B-frames produce), and each segment is moved back by the difference. Decode times are
-    recomputed over the whole stream (:func:`decode_timestamps`).
-    """
-    segments = [Path(s) for s in segments]
-    if not segments:
-        raise InputError("no segments to join")
-    with av.open(str(segments[0])) as first:
-        template_tb = Fraction(first.streams.video[0].time_base)
-    time_base = settings.time_base if settings is not None else template_tb
-    parts = []
-    for k, segment in enumerate(segments):
-        pts = _segment_pts(segment, time_base)
-        start = first_pts[k] if first_pts is not None and k < len(first_pts) else None
-        if start is not None and len(pts):
-            pts = pts + (int(start) - int(pts.min()))
-        parts.append(pts)
-    all_pts = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    all_dts = decode_timestamps(all_pts)
-    muxer = _Muxer(Path(path), source)
-    try:
-        out = None
-        index = 0
-        for segment in segments:
-            with av.open(str(segment)) as container:
-                stream = container.streams.video[0]
-                if out is None:
-                    out = muxer.container.add_stream_from_template(stream, opaque=True)
-                    out.time_base = time_base
-                    if settings is not None:
-                        out.codec_context.framerate = settings.rate  # becomes the stream's average rate
-                segment_tb = Fraction(stream.time_base)
-                for packet in container.demux(stream):
-                    if packet.size == 0:
-                        continue
-                    duration = packet.duration
-                    packet.time_base = time_base
-                    packet.pts, packet.dts = int(all_pts[index]), int(all_dts[index])
-                    packet.duration = _rescale(duration, segment_tb, time_base) if duration else 0
-                    index += 1
-                    muxer.pump(float(packet.pts * time_base))
-                    packet.stream = out
-                    muxer.container.mux(packet)
-        muxer.finish()
-    except BaseException:
-        muxer.close()
-        raise
-    return muxer.warnings
 
 
 class FrameFolderWriter:
