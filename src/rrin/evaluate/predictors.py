@@ -55,8 +55,13 @@ class ModelPredictor:
         """Load ``model`` (shipped name, weights path, :class:`RRIN` or ``None``) into a predictor."""
         from ..inference import Interpolator
 
+        if name is None and model is None:  # the default shipped model: named after it
+            from ..inference.device import resolve_device
+            from ..model.registry import default_model_name
+
+            name = default_model_name(resolve_device(device))
         if name is None:
-            name = "rrin" if model is None or not isinstance(model, (str, os.PathLike)) else Path(model).stem
+            name = "rrin" if not isinstance(model, (str, os.PathLike)) else Path(model).stem
         return cls(Interpolator(model, device=device, precision=precision, backend=backend), name)
 
     def predict(self, img0, img1, times):
