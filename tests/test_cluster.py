@@ -67,6 +67,32 @@ def test_plan_keeps_a_run_of_duplicates_inside_one_pair():
     assert plan.duplicates == 3 and plan.frames_out == (7 - 1) * 2 + 1
 
 
+@pytest.mark.parametrize("mode", [{"factor": 2}, {"factor": 3}, {"fps": Fraction(24)}])
+@pytest.mark.parametrize("shifts", [[0, 2, 2], [0, 2, 4, 4, 4], [0, 0, 0], [0, 0, 2, 2]])
+def test_plan_ends_a_trailing_run_of_duplicates_where_one_process_does(mode, shifts):
+    """A trailing run of duplicates spans (run length) input intervals: --factor N makes
+    (n − 1)·N + 1 frames. The planner used to plan the last pair with one interval too many
+    (p0, p2, p2 at --factor 2: 7 frames); its segments now cover exactly the frames the
+    one-process pipeline writes."""
+    from test_pipeline import ListSink, blend, shifted
+
+    from rrin.inference.pipeline import interpolate_stream
+    from rrin.inference.scenes import thumbnail
+
+    inputs = shifted(shifts)
+    options = InterpolateOptions(**mode, scene_threshold=None, dedup=0.002)
+    sink = ListSink()
+    interpolate_stream(inputs, sink, blend, options)
+    per_input = mode.get("factor", 2)
+    assert sink.pts == list(range((len(shifts) - 1) * per_input + 1))
+    source_ = [SourceFrame(f.index, f.pts, f.timestamp, thumbnail(f.image)) for f in inputs]
+    for size in (1, 3, 1000):
+        plan = plan_segments(source_, options, size)
+        covered = [o for s in plan.segments for o in range(s.out_first, s.out_first + s.out_frames)]
+        assert covered == sink.pts and plan.frames_out == len(sink.pts)
+        assert plan.segments[-1].last == len(shifts) - 1 and plan.segments[-1].final
+
+
 @pytest.mark.parametrize("dedup", [False, True])
 def test_plan_refuses_a_truncated_video(tmp_path, dedup):
     """One process converts what decodes and says so; a cluster job refuses before it starts."""
@@ -163,17 +189,18 @@ def test_cluster_output_equals_one_process(ray_cluster, clip_and_reference, dis_
 
 
 def test_frame_folders_with_duplicates_and_a_cut(ray_cluster, dis_weights, tmp_path):
-    """Folder in, folder out; a duplicate run and a cut at segment edges decide as in one process."""
+    """Folder in, folder out; duplicate runs (one at the end) and a cut at segment edges
+    decide as in one process."""
     folder = tmp_path / "in"
     folder.mkdir()
-    shifts = [0, 2, 2, 2, 4, 6, 6, 8, 10]
+    shifts = [0, 2, 2, 2, 4, 6, 6, 8, 10, 10]
     for k, shift in enumerate(shifts):
         cv2.imwrite(str(folder / f"{k + 1}.png"), pattern(shift // 2, scene=int(k >= 7))[:, :, ::-1])
     options = ["--factor", "2", "--dedup", "--backend", "eager", "--quiet", "--model", str(dis_weights)]
     assert main(["interpolate", str(folder), str(tmp_path / "ref"), *options]) == 0
     assert main(["interpolate", str(folder), str(tmp_path / "out"), *options, *CLUSTER[:4], "--segment-frames", "2"]) == 0
     ref, out = sorted((tmp_path / "ref").iterdir()), sorted((tmp_path / "out").iterdir())
-    assert [p.name for p in out] == [p.name for p in ref] and len(ref) == (9 - 1) * 2 + 1
+    assert [p.name for p in out] == [p.name for p in ref] and len(ref) == (10 - 1) * 2 + 1
     assert all(np.array_equal(cv2.imread(str(a)), cv2.imread(str(b))) for a, b in zip(out, ref))
     assert not (tmp_path / "out.rrin-parts").exists()
 

@@ -177,3 +177,28 @@ def test_dis_flows_are_computed_ahead_in_the_reader_thread():
     assert len(ahead.images) == len(inline.images) == 10
     for got, expected in zip(ahead.images, inline.images):
         np.testing.assert_array_equal(got, expected)
+
+
+def shifted(shifts: list[int], rate: int = 12) -> list[VideoFrame]:
+    """Frames at pts k (1/rate s apart) whose square sits at ``shifts[k]``: equal shifts are duplicates."""
+    return [VideoFrame(moving_square(16, 24, shift=s), k / rate, k, k, Fraction(k, rate)) for k, s in enumerate(shifts)]
+
+
+@pytest.mark.parametrize("shifts", [[0, 2, 2], [0, 2, 2, 2], [0, 0, 0], [0, 2, 2, 4, 4], [0, 0, 2, 2]])
+@pytest.mark.parametrize("mode,per_input", [({"factor": 2}, 2), ({"factor": 3}, 3), ({"fps": Fraction(24)}, 2)])
+def test_trailing_duplicates_keep_the_timeline(shifts, mode, per_input):
+    """n inputs make (n − 1)·N + 1 frames, one per output slot in order, with or without
+    --dedup: a trailing run of duplicates spans (run length) intervals, not one more. The
+    pair from the last kept frame to the last duplicate used to be planned with the run's
+    full span: p0, p2, p2 at --factor 2 gave 7 frames (output slots 4 and 5 past the end)."""
+    n = len(shifts)
+    expected = list(range((n - 1) * per_input + 1))
+    options = InterpolateOptions(**mode, scene_threshold=None, dedup=0.002)
+    sink = ListSink()
+    result = interpolate_stream(shifted(shifts), sink, blend, options)
+    assert sink.pts == expected and sink.closed
+    assert result.frames_out == len(expected) and result.frames_in == n
+    assert result.duplicates == sum(a == b for a, b in zip(shifts, shifts[1:]))
+    plain = ListSink()
+    interpolate_stream(shifted(shifts), plain, blend, InterpolateOptions(**mode, scene_threshold=None))
+    assert plain.pts == expected

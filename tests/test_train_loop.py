@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -324,3 +325,29 @@ def test_a_dis_model_trains_on_stored_and_computed_dis_flows(dataset, tmp_path):
     assert len(val) == 1 and float(val[0]["psnr"]) > 10
     with pytest.raises(ConfigError, match="loss.flow"):
         load_config(None, ["model.preset=dis-lite", "loss.flow=0.1"])
+
+
+def test_train_cli_draws_a_bar_on_a_terminal_and_logs_lines_elsewhere(dataset, tmp_path, capsys, monkeypatch):
+    """A terminal gets a bar over the steps (the latest loss after it) with the events above
+    it; a log file gets one line per event, logged steps included, as before; -q nothing."""
+    from test_progress import Terminal
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(dump_toml({}))
+    overrides = [*TINY_MODEL, f"data.path={json.dumps(str(dataset))}", "data.val_samples=2", "augment.crop=24",
+                 "train.batch_size=2", "train.steps=3", "train.log_every=1", "train.val_every=3", "train.threads=1"]
+    argv = ["train", "--config", str(config), *overrides, "--run"]
+    assert main([*argv, str(tmp_path / "log")]) == 0
+    log = capsys.readouterr().err
+    assert "step 1/3 loss" in log and "step 3: val PSNR" in log and "\r" not in log
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main([*argv, str(tmp_path / "tty")]) == 0
+    text = terminal.getvalue()
+    assert "train" in text and "3/3" in text and "loss " in text and "\r" in text
+    assert "step 1/3 loss" not in text  # the logged steps are the bar's note, not lines
+    lines = text.splitlines()
+    assert any(line.startswith("step 3: val PSNR") for line in lines) and any(line.startswith("finished at step 3") for line in lines)
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert main([*argv, str(tmp_path / "quiet"), "-q"]) == 0
+    assert sys.stderr.getvalue() == ""

@@ -39,12 +39,13 @@ def register(subparsers) -> None:
     parser.add_argument("--flow", action="store_true", help="store DIS optical flow between first and last frame")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted dataset")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no per-source progress lines (warnings still)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or per-source lines (warnings still)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..data.make_dataset import MakeDatasetOptions, make_dataset, split_warnings
+    from .progress import ProgressBar, wants_bar
 
     options = MakeDatasetOptions(
         clip_length=args.frames, stride=args.stride, frame_step=args.frame_step,
@@ -52,8 +53,31 @@ def run(args: argparse.Namespace) -> int:
         min_motion=args.min_motion, val_fraction=args.val_fraction, segment_frames=args.segment_frames,
         max_clips=args.max_clips, flow=args.flow, split=args.split,
     )
-    manifest = make_dataset(args.inputs, args.out, options, resume=args.resume, overwrite=args.overwrite,
-                            progress=None if args.quiet else lambda message: print(message, file=sys.stderr, flush=True))
+    # A terminal gets a bar per source (frames read) and, as it ends, the source's line; a
+    # log file or a pipe gets the lines only; -q gets neither.
+    bars: dict[str, ProgressBar] = {}
+
+    def on_frames(name: str, done: int, total: int | None) -> None:
+        if name not in bars:
+            close_bars()
+            bars[name] = ProgressBar(sys.stderr, True, unit="frame", desc=name)
+        bars[name](done, total)
+
+    def close_bars() -> None:
+        for bar in bars.values():
+            bar.close()
+        bars.clear()
+
+    def say(message: str) -> None:
+        close_bars()
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        manifest = make_dataset(args.inputs, args.out, options, resume=args.resume, overwrite=args.overwrite,
+                                progress=None if args.quiet else say,
+                                on_frames=on_frames if wants_bar(sys.stderr, args.quiet) else None)
+    finally:
+        close_bars()
     splits = {"train": 0, "val": 0}
     for clip in manifest["clips"]:
         splits[clip["split"]] += 1

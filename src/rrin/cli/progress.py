@@ -44,7 +44,8 @@ class ProgressBar:
             self._bar.total = value
             self._bar.refresh()
 
-    def __call__(self, done: int, total: int | None = None) -> None:
+    def __call__(self, done: int, total: int | None = None, note: str | None = None) -> None:
+        """``note``: a short text shown after the bar (e.g. the latest loss) until the next one."""
         if not self.enabled:
             return
         if total is not None:
@@ -52,8 +53,16 @@ class ProgressBar:
         if self._bar is None:
             self._bar = tqdm(total=self._total, initial=done, file=self.stream, unit=self.unit, desc=self.desc,
                              mininterval=0.2, dynamic_ncols=True, leave=True)
-            return
+        if note is not None:
+            self._bar.set_postfix_str(note, refresh=False)
         self._bar.update(done - self._bar.n)
+
+    def write(self, message: str) -> None:
+        """Print ``message`` as a line of its own on the stream, above the bar if one is drawn."""
+        if self._bar is not None:
+            self._bar.write(message, file=self.stream)
+        else:
+            print(message, file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:

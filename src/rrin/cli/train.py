@@ -33,6 +33,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..train import load_config, train
+    from .progress import ProgressBar, wants_bar
 
     config_path = args.config
     if config_path is None:
@@ -40,9 +41,20 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--config is required (or --resume a run folder that has a config.toml)")
         config_path = args.run / "config.toml"
     config = load_config(config_path, args.overrides)
-    say = None if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
-    result = train(config, args.run, resume=args.resume, overwrite=args.overwrite, max_minutes=args.max_minutes,
-                   progress=say)
+    # A terminal gets a bar (the latest loss after it) and the other events above it; a log
+    # file or a pipe gets one line per event, logged steps included; -q gets neither.
+    bar = ProgressBar(sys.stderr, wants_bar(sys.stderr, args.quiet), unit="step", desc="train")
+    say = None if args.quiet else (bar.write if bar.enabled else lambda message: print(message, file=sys.stderr, flush=True))
+
+    def on_step(step: int, steps: int, row: dict | None) -> None:
+        note = None if row is None else f"loss {row['loss']:.4f} lr {row['lr']:.2e} {row['samples_per_s']:.1f} samples/s"
+        bar(step, steps, note)
+
+    try:
+        result = train(config, args.run, resume=args.resume, overwrite=args.overwrite, max_minutes=args.max_minutes,
+                       progress=say, on_step=on_step if bar.enabled else None)
+    finally:
+        bar.close()
     if result.state == "interrupted":
         print(f"interrupted at step {result.step}, checkpoint saved; continue with: rrin train --run {args.run} --resume",
               file=sys.stderr, flush=True)

@@ -114,13 +114,22 @@ def find_sources(inputs: Sequence[str | Path]) -> list[Path]:
     return sources
 
 
-def _frames(source: Path) -> Iterator[np.ndarray]:
+def _frames(source: Path, counted: Callable[[int, int | None], None] | None = None) -> Iterator[np.ndarray]:
+    """The source's frames, RGB uint8; ``counted(done, total)`` after each frame is read
+    (``total``: the folder's frames or the container's frame count, None if it does not say)."""
+    counted = counted or (lambda done, total: None)
     if source.is_dir():
-        for path in list_frames(source):
-            yield read_rgb8(path)
+        paths = list_frames(source)
+        for done, path in enumerate(paths, 1):
+            image = read_rgb8(path)
+            counted(done, len(paths))
+            yield image
         return
     with VideoReader(source) as reader:
-        yield from (frame.image for frame in reader)
+        total = reader.frame_count
+        for done, frame in enumerate(reader, 1):
+            counted(done, total)
+            yield frame.image
         if reader.error:
             raise InputError(f"{source}: {reader.error}")
 
@@ -159,13 +168,15 @@ def _val_sources(names: Sequence[str], fraction: float) -> set[str]:
     return set(sorted(names, key=lambda n: (_stable_hash(n), n))[:count])
 
 
-def _clips_of(source: Path, options: MakeDatasetOptions) -> Iterator[tuple[int, list[np.ndarray], str]]:
-    """(start index, frames, reason) per candidate clip; reason '' when kept."""
+def _clips_of(source: Path, options: MakeDatasetOptions,
+              counted: Callable[[int, int | None], None] | None = None) -> Iterator[tuple[int, list[np.ndarray], str]]:
+    """(start index, frames, reason) per candidate clip; reason '' when kept. ``counted``:
+    as for :func:`_frames`."""
     stride = options.stride or options.span
     window: deque[tuple[int, np.ndarray, np.ndarray]] = deque(maxlen=options.span)
     last_cut = -1  # index of the first frame after the most recent cut
     previous = None
-    for index, image in enumerate(_frames(source)):
+    for index, image in enumerate(_frames(source, counted)):
         thumb = thumbnail(image)
         if previous is not None and difference(thumb, previous) > options.cut_threshold:
             last_cut = index
@@ -195,8 +206,14 @@ def make_dataset(
     resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    on_frames: Callable[[str, int, int | None], None] | None = None,
 ) -> dict:
     """Build (or continue) a clip dataset in ``out``; returns the manifest.
+
+    ``progress`` gets one line per finished source (its clips and what was skipped);
+    ``on_frames(name, done, total)`` is called after each frame read from a source: its
+    name in the dataset, the frames read from it so far and its frame count (None when the
+    container does not say).
 
     Raises:
         InputError: missing inputs, an existing dataset without ``resume``/``overwrite``,
@@ -234,7 +251,8 @@ def make_dataset(
         folder = out / "clips" / name
         folder.mkdir(parents=True, exist_ok=True)
         clips, skipped = [], {"scene cut": 0, "static": 0, "boundary": 0}
-        for start, frames, reason in _clips_of(source, options):
+        counted = None if on_frames is None else (lambda done, total, name=name: on_frames(name, done, total))
+        for start, frames, reason in _clips_of(source, options, counted):
             if options.max_clips and len(clips) >= options.max_clips:
                 break
             if reason:

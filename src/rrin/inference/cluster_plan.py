@@ -156,8 +156,8 @@ def plan_segments(frames: Iterable[SourceFrame], options: InterpolateOptions, se
         anchor, span, last_dup = frame, 1, None
     if len(all_pts) < 2:
         raise InputError(f"the input has {len(all_pts)} frame(s): at least 2 are needed")
-    if last_dup is not None:
-        pair(anchor, last_dup, span)
+    if last_dup is not None:  # a trailing run of duplicates: span − 1 intervals to its last frame
+        pair(anchor, last_dup, span - 1)
         anchor = last_dup
     if options.factor is not None:
         tail = schedule.factor_last(anchor.index, anchor.pts, options.factor)

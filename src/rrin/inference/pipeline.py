@@ -285,7 +285,7 @@ class _State:
             self.span += 1
             self.last_dup = frame
             return
-        self._pair(self.anchor, frame)
+        self._pair(self.anchor, frame, self.span)
         self.anchor, self.span, self.last_dup = frame, 1, None
 
     def finish(self) -> None:
@@ -295,8 +295,8 @@ class _State:
         if not self.final:  # a range that ends inside the input: its last frame closed its last pair
             self._flush()
             return
-        if self.last_dup is not None:
-            self._pair(self.anchor, self.last_dup)
+        if self.last_dup is not None:  # a trailing run of duplicates: span − 1 intervals to its last frame
+            self._pair(self.anchor, self.last_dup, self.span - 1)
             self.anchor = self.last_dup
         self._flush()
         opts = self.options
@@ -314,10 +314,12 @@ class _State:
         self.result.frames_resumed += len(planned) - len(kept)
         return kept
 
-    def _pair(self, a: _Frame, b: _Frame) -> None:
+    def _pair(self, a: _Frame, b: _Frame, span: int) -> None:
+        """Plan the pair (a, b), ``span`` input intervals apart (> 1 across dropped
+        duplicates; only ``--factor`` needs it, ``--fps`` goes by the timestamps)."""
         opts = self.options
         if opts.factor is not None:
-            planned = schedule.factor_pair(a.index, a.pts, b.pts, opts.factor, self.span)
+            planned = schedule.factor_pair(a.index, a.pts, b.pts, opts.factor, span)
         else:
             if b.timestamp <= a.timestamp:
                 raise InputError(f"input timestamps do not increase at frame {b.index}")

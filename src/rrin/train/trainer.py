@@ -105,11 +105,18 @@ def train(
     overwrite: bool = False,
     max_minutes: float | None = None,
     progress: Callable[[str], None] | None = None,
+    on_step: Callable[[int, int, dict | None], None] | None = None,
 ) -> TrainResult:
     """Train per ``config`` into ``run_dir``; returns how the run ended.
 
     ``max_minutes`` (default ``config.train.max_minutes``, 0 = none) stops cleanly with a
     checkpoint once this process has trained that long.
+
+    ``progress`` gets one line per event: resuming, each validation, the end, and, unless
+    ``on_step`` is given, each logged step (``train.log_every``). ``on_step(step, steps,
+    row)`` (main process only) is called once before training with the step it starts from
+    and after every step, ``row`` being the row logged to ``train.csv`` on logged steps
+    (``loss``, ``lr``, ``samples_per_s``, … as floats), else None: what a progress bar needs.
     """
     run_dir = Path(run_dir)
     opts = config.train
@@ -121,7 +128,7 @@ def train(
         torch.set_num_threads(opts.threads)
     owned = {"run_dir": False}  # set once this process has claimed the run folder
     try:
-        return _train(config, run_dir, device, info, resume, overwrite, max_minutes, say, owned)
+        return _train(config, run_dir, device, info, resume, overwrite, max_minutes, say, on_step, owned)
     except BaseException as exc:
         if info.is_main and owned["run_dir"]:
             write_status(run_dir, "failed", error=str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
@@ -130,7 +137,7 @@ def train(
         shutdown(info)
 
 
-def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minutes, say, owned) -> TrainResult:
+def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minutes, say, on_step, owned) -> TrainResult:
     opts = config.train
     dtype = resolve_precision(opts.precision, device)
     budget = (opts.max_minutes if max_minutes is None else max_minutes) * 60.0
@@ -216,6 +223,8 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
         say(f"step {step}: val PSNR {row['psnr_ema']:.2f} dB (EMA), {row['psnr']:.2f} dB (raw), blend {baseline:.2f} dB")
         return row
 
+    if on_step is not None and info.is_main:
+        on_step(step, opts.steps, None)
     start_time = time.monotonic()
     window_start, window_samples, window_steps, window_loss, window_terms = time.monotonic(), 0, 0, 0.0, {}
     last_val, state = None, "finished"
@@ -245,6 +254,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
             for name, value in terms.items():
                 window_terms[name] = window_terms.get(name, 0.0) + value
 
+            row = None
             if step % opts.log_every == 0 or step == opts.steps:
                 count = window_steps
                 mean = all_reduce_mean(torch.tensor([window_loss / count], device=device), info).item()
@@ -254,8 +264,11 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
                            "lr": lr, "grad_norm": float(grad_norm), "samples_per_s": window_samples / max(elapsed, 1e-9),
                            "elapsed_s": time.monotonic() - start_time}
                     logger.log("train", row)
-                    say(f"step {step}/{opts.steps} loss {mean:.4f} lr {lr:.2e} {row['samples_per_s']:.1f} samples/s")
+                    if on_step is None:
+                        say(f"step {step}/{opts.steps} loss {mean:.4f} lr {lr:.2e} {row['samples_per_s']:.1f} samples/s")
                 window_start, window_samples, window_steps, window_loss, window_terms = time.monotonic(), 0, 0, 0.0, {}
+            if on_step is not None and info.is_main:
+                on_step(step, opts.steps, None if row is None else dict(row))
             if step % opts.val_every == 0 or step == opts.steps:
                 if info.is_main:
                     last_val = run_validation()
