@@ -28,7 +28,7 @@ class EagerBackend(Backend):
         keep_memory: on CPU (Linux), have glibc keep freed activation memory for the next
             frame instead of page-faulting it in again (:mod:`.memory`); about a quarter
             faster at 720p, but the process keeps its peak memory and the setting applies
-            to the whole process. ``None``: on for CPU devices.
+            to the whole process. ``None``: on for CPU devices when the model has U-Nets.
     """
 
     name = "eager"
@@ -44,7 +44,9 @@ class EagerBackend(Backend):
         keep_memory: bool | None = None,
     ) -> None:
         super().__init__(model, device, dtype)
-        self.keep_memory = device.type == "cpu" if keep_memory is None else keep_memory
+        if keep_memory is None:  # worth it for the U-Nets' activations; a model without U-Nets has none
+            keep_memory = device.type == "cpu" and bool(model.unets)
+        self.keep_memory = keep_memory
         if self.keep_memory and device.type == "cpu":
             self.keep_memory = keep_freed_memory()
         self.channels_last = channels_last
