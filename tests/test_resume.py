@@ -38,10 +38,11 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("suffix,codec", [(".mp4", None), (".mkv", "libx265")])
 def test_lossy_resume_after_kill_matches_an_uninterrupted_run(tmp_path, synthesis_weights, capsys, suffix, codec):
     """kill -9 after some segments, then --resume: the join used to fail (error 22) for any
-    encoder with B-frames. The result must decode to the same frames as an uninterrupted
-    --resume run (same segments, same encoder settings, fresh encoder per segment, so the
-    same packets) and to the one-pass run's frame count, timestamps and rate (its pixels
-    differ a little: one-pass has no keyframe at each segment start)."""
+    encoder with B-frames. The result must have the frame count, timestamps and rate of an
+    uninterrupted --resume run and of a one-pass run, and their pictures up to the encoder:
+    libx264 is not bit-reproducible from run to run here (its multithreaded encoder gave a
+    segment of copied input frames differing by up to 14 levels in about one run in five),
+    so pixel equality is tested for the lossless ffv1 (test_video.py), not here."""
     # x264 with B-frames, AAC audio; 40 frames, so that the child is still running when the
     # test (possibly descheduled on a loaded machine) sees the first segment and kills it.
     clip = make_clip(tmp_path / "in.mp4", n=40, audio=True)
@@ -65,7 +66,7 @@ def test_lossy_resume_after_kill_matches_an_uninterrupted_run(tmp_path, synthesi
     whole_frames, whole_times = decoded(whole)
     plain_frames, plain_times = decoded(plain)
     assert len(frames) == 157 and times == whole_times == plain_times
-    assert all(np.array_equal(a, b) for a, b in zip(frames, whole_frames))
+    assert min(psnr(a, b) for a, b in zip(frames, whole_frames)) > 30
     assert min(psnr(a, b) for a, b in zip(frames, plain_frames)) > 30
     assert stream_info(out) == stream_info(plain) and stream_info(out)[0] == 48
     with av.open(str(out)) as container:
