@@ -14,6 +14,7 @@ from rrin.inference.interpolator import Interpolator
 from rrin.inference.tiling import iter_tiled, run_tiled
 from rrin.inference.pipeline import MAX_FACTOR, MAX_FPS, InterpolateOptions, interpolate_stream
 from rrin.io.video import VideoFrame
+from rrin.model.rrin import Flows
 
 
 def frames(count: int, rate: int = 12) -> list[VideoFrame]:
@@ -202,3 +203,27 @@ def test_trailing_duplicates_keep_the_timeline(shifts, mode, per_input):
     plain = ListSink()
     interpolate_stream(shifted(shifts), plain, blend, InterpolateOptions(**mode, scene_threshold=None))
     assert plain.pts == expected
+
+
+@pytest.mark.parametrize("mode", [{"factor": 3}, {"fps": Fraction(36)}])
+def test_flows_ahead_only_for_pairs_the_model_runs(mode):
+    """A resumed run decodes from the start but must not spend DIS on pairs whose frames an
+    earlier run wrote, nor on pairs across a scene cut (the model never runs on those)."""
+    pairs = []
+
+    def flow_fn(img0, img1):
+        pairs.append(1)
+        zero = torch.zeros(1, 2, *img0.shape[-2:])
+        return Flows(zero, zero)
+
+    def model(img0, img1, times, flows=None):
+        return blend(img0, img1, times)
+
+    sink = ListSink()
+    result = interpolate_stream(frames(6), sink, model, InterpolateOptions(scene_threshold=None, **mode),
+                                skip_frames=7, flow_fn=flow_fn)
+    assert result.frames_out == 16 and sink.pts[0] == 7  # at 12 → 36 fps the slots are the factor's
+    assert len(pairs) == 3  # pairs ending at frames 3, 4, 5 hold outputs ≥ 7; the first two do not
+    pairs.clear()
+    interpolate_stream(frames(6), ListSink(), model, InterpolateOptions(scene_threshold=0.0, **mode), flow_fn=flow_fn)
+    assert pairs == []  # every pair is a cut at threshold 0

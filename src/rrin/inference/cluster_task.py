@@ -201,7 +201,7 @@ class SegmentWorker:
         spec, video = self.spec, self.spec.settings is not None
         target = segment_path(Path(spec.parts), segment, video)
         frames = read_segment(spec, segment)
-        options = dict(start=spec.start, final=segment.final, flow_fn=getattr(run_model, "flow_fn", None))
+        options = dict(start=spec.start, final=segment.final)
         if video:
             with atomic_path(target) as tmp:
                 writer = _FirstPts(VideoWriter(tmp, spec.settings))

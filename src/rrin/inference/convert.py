@@ -169,8 +169,7 @@ def convert(job: ConvertJob, model=None, device: str = "auto", precision: str = 
             return _resumable(job, reader, settings, options, run_model, progress, source, str(model))
         with atomic_path(job.output) as tmp:
             writer = VideoWriter(tmp, settings, source)
-            result = interpolate_stream(reader, writer, run_model, options, progress=progress,
-                                        flow_fn=getattr(run_model, "flow_fn", None))
+            result = interpolate_stream(reader, writer, run_model, options, progress=progress)
         remove_parts(job.output)  # an earlier --resume run's segments of this output are stale now
         return ConvertReport(result, writer.warnings)
 
@@ -196,8 +195,6 @@ def model_runner(job: ConvertJob, height: int, width: int, model=None, device: s
     from .interpolator import Interpolator
     from .tiling import choose_tile, iter_tiled
 
-    if not 0 < job.flow_scale <= 1:
-        raise InputError(f"--flow-scale must be in (0, 1], got {job.flow_scale:g}")
     interpolator = Interpolator(model, device=device, precision=precision, backend=backend)
     network = interpolator.model
 
@@ -246,8 +243,7 @@ def _to_folder(job, reader, options, run_model, progress) -> ConvertReport:
     tmp = temp_folder(job.output)
     try:
         writer = FrameFolderWriter(tmp)
-        result = interpolate_stream(reader, writer, run_model, options, progress=progress,
-                                        flow_fn=getattr(run_model, "flow_fn", None))
+        result = interpolate_stream(reader, writer, run_model, options, progress=progress)
         if job.output.is_dir():
             _replace_frames(tmp, job.output, writer.count)
         else:
@@ -276,8 +272,7 @@ def _resumable(job, reader, settings, options, run_model, progress, source, mode
                    "options": repr(options), "settings": repr(settings), "segment_frames": job.segment_frames,
                    "model": model_name, "flow_scale": job.flow_scale, "tile": job.tile}
     sink = SegmentSink(job.output, settings, fingerprint, job.segment_frames)
-    result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress,
-                                flow_fn=getattr(run_model, "flow_fn", None))
+    result = interpolate_stream(reader, sink, run_model, options, skip_frames=sink.done_frames, progress=progress)
     with atomic_path(job.output) as tmp:
         warnings = sink.assemble(tmp, source)
     sink.remove()

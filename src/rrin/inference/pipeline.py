@@ -166,12 +166,16 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
             thread so that it overlaps the model (DIS on the CPU while the network runs);
             a pair with such flows is run as ``run_model(img0, img1, times, flows)``. Pairs
             that are not consecutive decoded frames (after a dropped duplicate) leave the
-            flows to ``run_model``.
+            flows to ``run_model``; pairs the model will not run (a scene cut, or all of
+            whose frames an earlier run wrote) get none. Default: ``run_model.flow_fn``
+            when it has one.
         start, final: for a range cut from the middle of an input (``rrin.inference.cluster``):
             ``start`` is the timestamp of the input's first frame (default: the first frame
             read); ``final=False`` when the range ends before the input does: its last frame
             only closes the last pair (no last-frame output, no trailing-duplicate pair).
     """
+    if flow_fn is None:  # a runner that offers its flows (``convert.ModelRunner``) gets them computed ahead
+        flow_fn = getattr(run_model, "flow_fn", None)
     result = InterpolateResult()
     start_wall = time.perf_counter()
     stop = threading.Event()
@@ -181,13 +185,14 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
     def read() -> None:
         try:
             clock = time.perf_counter()
-            previous = None
+            previous, first = None, start
             for frame in reader:
                 if stop.is_set():
                     break
                 item = _Frame(frame.index, frame.pts, frame.timestamp, frame.image, _to_tensor(frame.image), thumbnail(frame.image))
                 result.timings["decode"] += time.perf_counter() - clock
-                if flow_fn is not None and previous is not None:
+                first = item.timestamp if first is None else first
+                if flow_fn is not None and previous is not None and _may_run(previous, item, options, skip_frames, first):
                     clock = time.perf_counter()
                     item.flows, item.flows_from = flow_fn(previous.tensor, item.tensor), previous.index
                     result.timings["flows"] += time.perf_counter() - clock
@@ -260,6 +265,21 @@ def interpolate_stream(reader, sink: Sink, run_model: Callable, options: Interpo
     return result
 
 
+def _is_cut(a: _Frame, b: _Frame, options: InterpolateOptions) -> bool:
+    return options.scene_threshold is not None and difference(a.thumb, b.thumb) > options.scene_threshold
+
+
+def _may_run(a: _Frame, b: _Frame, options: InterpolateOptions, skip: int, start: Fraction) -> bool:
+    """Whether the model may run on consecutive frames (a, b): not across a cut, and some
+    of their output frames (``--factor``: indices below ``b.index · N``; ``--fps``: slots
+    before b's time, counted from ``start``) are not already written (``skip``, resume)."""
+    if _is_cut(a, b, options):
+        return False
+    if options.factor is not None:
+        return b.index * options.factor > skip
+    return (b.timestamp - start) * options.fps > skip
+
+
 class _State:
     """The calling thread's part: pairing, planning, batching, cut and duplicate handling."""
 
@@ -324,7 +344,7 @@ class _State:
             if b.timestamp <= a.timestamp:
                 raise InputError(f"input timestamps do not increase at frame {b.index}")
             planned = schedule.fps_pair(a.index, a.timestamp, b.timestamp, self.start, opts.fps)
-        cut = opts.scene_threshold is not None and difference(a.thumb, b.thumb) > opts.scene_threshold
+        cut = _is_cut(a, b, opts)
         self.result.cuts += cut
         planned = self._unfinished(planned)
         if not planned:
