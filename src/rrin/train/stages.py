@@ -21,15 +21,16 @@ class FlowStage(nn.Module):
     """Runs only ``model.estimate_flows``; ``forward(img0, img1, t)`` → :class:`Flows`.
 
     Inputs are (B, 3, H, W) in [0, 1], any size; the flows come back cropped to (H, W).
-    ``t`` is accepted for the trainer's uniform call and ignored: flows do not depend on it.
+    ``t`` and ``flows`` are accepted for the trainer's uniform call and ignored: flows do not
+    depend on t, and given flows belong to DIS models, which have no flow U-Net to train.
     """
 
     def __init__(self, model: RRIN) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t=None) -> Flows:
-        return self.model.flows(img0, img1)
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t=None, flows: Flows | None = None) -> Flows:
+        return self.model.flows(img0, img1)  # given flows only exist for DIS models, which have no flow stage
 
 
 def stage_module(model: RRIN, stage: str) -> nn.Module:

@@ -237,7 +237,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
                 group["lr"] = lr
             given = Flows(batch["flow"][:, 0:2], batch["flow"][:, 2:4]) if dis_input else None
             with autocast(device, dtype):
-                output = net(batch["img0"], batch["img1"], batch["t"], given) if dis_input else net(batch["img0"], batch["img1"], batch["t"])
+                output = net(batch["img0"], batch["img1"], batch["t"], given)
             loss, terms = criterion.flow_only(output, batch, step) if flow_stage else criterion(output, batch, step)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
