@@ -89,6 +89,16 @@ async def _in_thread(function, *args):
         raise
 
 
+async def _job(runner: JobRunner, function, *args):
+    """:func:`_in_thread`, with a cancelled job or any failure shown in the page as one line."""
+    try:
+        return await _in_thread(function, *args)
+    except Cancelled:
+        raise gr.Error(_CANCELLED, print_exception=False) from None
+    except Exception as exc:  # noqa: BLE001 - shown as one line, logged in full when unexpected
+        raise _page_error(runner, exc) from None
+
+
 def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
     """The page for ``runner``'s workspace and models (not launched).
 
@@ -136,12 +146,7 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
             progress((done, total) if total else None, desc=text, unit="frames")
 
         progress(0, desc="starting")
-        try:
-            outcome = await _in_thread(runner.convert_video, video, request, report)
-        except Cancelled:
-            raise gr.Error(_CANCELLED, print_exception=False) from None
-        except Exception as exc:  # noqa: BLE001
-            raise _page_error(runner, exc) from None
+        outcome = await _job(runner, runner.convert_video, video, request, report)
         status = (f"Done: {outcome.frames_out} frames from {outcome.frames_in} in "
                   f"{format_duration(outcome.seconds)} → {outcome.path.name}")
         for warning in outcome.warnings:
@@ -156,11 +161,9 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
             raise gr.Error("Upload a video first.", print_exception=False)
         try:
             request = _video_request(mode, factor, fps, model, "libx264", None)
-            outcome = await _in_thread(runner.preview, video, position or 0.0, request)
-        except Cancelled:
-            raise gr.Error(_CANCELLED, print_exception=False) from None
-        except Exception as exc:  # noqa: BLE001
+        except RRINError as exc:
             raise _page_error(runner, exc) from None
+        outcome = await _job(runner, runner.preview, video, position or 0.0, request)
         caption = (f"The new frame at t = {outcome.t:.2f} between the frames at {outcome.time_s:.2f} s and the next "
                    f"(model time {outcome.seconds:.2f} s; the estimate above now uses it).")
         return str(outcome.before), str(outcome.middle), str(outcome.after), caption, facts(video, mode, factor, fps, model)
@@ -170,12 +173,7 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
             raise gr.Error("Give two images.", print_exception=False)
         count = int(count or 1)
         times = [float(t)] if count <= 1 else [k / (count + 1) for k in range(1, count + 1)]
-        try:
-            outcome = await _in_thread(runner.pair, image0, image1, times, model or None, True)
-        except Cancelled:
-            raise gr.Error(_CANCELLED, print_exception=False) from None
-        except Exception as exc:  # noqa: BLE001
-            raise _page_error(runner, exc) from None
+        outcome = await _job(runner, runner.pair, image0, image1, times, model or None, True)
         frames = [(str(path), f"t = {t:.3f}") for path, t in zip(outcome.frames, outcome.times)]
         pictures = [(str(path), path.stem) for path in outcome.explanation]
         return frames, pictures
