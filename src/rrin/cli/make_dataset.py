@@ -14,13 +14,14 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser(
         "make-dataset", help="cut videos into training clips (triplets or septuplets)",
-        description="Extract clips of 3 (triplets) or 7 (septuplets) frames from videos or frame folders, "
+        description="Extract clips of 3 (triplets), 7 (septuplets) or 9 frames from videos or frame folders, "
                     "resized and centre-cropped to --size, skipping clips across scene cuts and near-static "
                     "clips, with a train/validation split by source (by segment for a single video).",
     )
     parser.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR", help="video files, folders of videos or frame folders")
     parser.add_argument("--out", "-o", type=Path, required=True, help="dataset folder to create")
-    parser.add_argument("--frames", type=int, choices=(3, 7), default=3, help="frames per clip (default 3)")
+    parser.add_argument("--frames", type=int, choices=(3, 7, 9), default=3,
+                        help="frames per clip: 3 (triplets), 7 (septuplets) or 9 (spans up to 8 frames for random_span); default 3")
     parser.add_argument("--stride", type=non_negative_int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
     parser.add_argument("--frame-step", type=positive_int, default=1, help="take every Nth frame inside a clip (default 1)")
     parser.add_argument("--size", type=frame_size, default=None, metavar="WxH", help="resize to cover WxH, then centre-crop (default: keep)")

@@ -1,6 +1,6 @@
 """Cut videos (or folders of frames) into training clips: ``rrin make-dataset``.
 
-Clips are ``clip_length`` frames (3: triplets, 7: septuplets) taken ``frame_step`` frames
+Clips are ``clip_length`` frames (3: triplets, 7: septuplets, 9: spans up to 8 frames) taken ``frame_step`` frames
 apart, a new clip every ``stride`` frames. Each frame is resized to cover ``size`` and
 centre-cropped to it at creation. Two measures, on 64×36 grey thumbnails in [0, 1]:
 
@@ -45,7 +45,10 @@ from ..model.dis import dis_flows
 from .clips import read_rgb8
 from .manifest import FORMAT, MANIFEST, empty_split_hint, read_manifest, write_manifest
 
-__all__ = ["MakeDatasetOptions", "make_dataset", "split_warnings", "find_sources", "VIDEO_EXTENSIONS", "parse_size"]
+__all__ = ["MakeDatasetOptions", "make_dataset", "split_warnings", "find_sources", "VIDEO_EXTENSIONS", "CLIP_LENGTHS", "parse_size"]
+
+#: Frames per clip that readers and training understand (9: ``random_span`` up to 8 frames).
+CLIP_LENGTHS = (3, 7, 9)
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m", ".ts"}
 
@@ -67,8 +70,8 @@ class MakeDatasetOptions:
     split: str = "auto"  # "auto", "sources" or "segments"
 
     def __post_init__(self) -> None:
-        if self.clip_length not in (3, 7):
-            raise InputError(f"clip length must be 3 or 7, got {self.clip_length}")
+        if self.clip_length not in CLIP_LENGTHS:
+            raise InputError(f"clip length must be one of {', '.join(map(str, CLIP_LENGTHS))}, got {self.clip_length}")
         if self.frame_step < 1 or self.stride < 0:
             raise InputError("frame step must be ≥ 1 and stride ≥ 0")
         if not 0.0 <= self.val_fraction < 1.0:

@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .augment import Sample, augment, center_crop
+from .hardness import error_weighted_crop
 from ..metrics import to_tensor
 from ..model.dis import dis_flows
 
@@ -24,11 +25,11 @@ __all__ = ["TrainingSamples", "ValidationSamples", "pick_frames", "to_tensors"]
 
 def pick_frames(frames: list[np.ndarray], reader, index: int, multi_t: bool, rng: np.random.Generator | None,
                 random_span: bool = False):
-    """([I0, I_t, I1], t) from a clip of 3 or 7 frames.
+    """([I0, I_t, I1], t) from a clip of 3, 7 or 9 frames.
 
-    7 frames: t = k/6 with k drawn from 1..5 when ``multi_t`` and ``rng`` are given, else
+    N > 3 frames: t = k/(N-1) with k drawn from 1..N-2 when ``multi_t`` and ``rng`` are given, else
     the middle frame (t = 0.5). With ``random_span`` (and ``rng``) the end frames are drawn
-    too: 2 to 6 frames apart anywhere in the clip, t = k/span, so one dataset holds every
+    too: 2 to N-1 frames apart anywhere in the clip, t = k/span, so one dataset holds every
     motion size from a frame pair's to three times it. 3 frames: the reader's
     ``time_of(index)`` if it has one.
     """
@@ -82,7 +83,13 @@ class TrainingSamples(Dataset):
         flow = clip.flow if ends and self.use_stored else None
         if self.want_flow and flow is None:
             flow = self.flow_fn(frames[0], frames[-1])
-        sample = augment(Sample(frames, t, flow if self.want_flow else None), self.options, rng)
+        sample = Sample(frames, t, flow)
+        candidates = getattr(self.options, "crop_candidates", 1)
+        if candidates > 1 and flow is not None:  # the window where the synthesis errs, before the flips
+            sample = error_weighted_crop(sample, self.options.crop, rng, candidates)
+        if not self.want_flow:
+            sample.flow = None
+        sample = augment(sample, self.options, rng)
         return to_tensors(sample, self.want_flow)
 
 

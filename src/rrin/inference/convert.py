@@ -27,7 +27,7 @@ from ..io.sources import open_source
 from ..io.video_writer import (CODECS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
 from .pipeline import MAX_FPS_RATIO, InterpolateOptions, InterpolateResult, interpolate_stream
-from .scenes import DEFAULT_SCENE_THRESHOLD
+from .scenes import CUT_MODES, DEFAULT_SCENE_THRESHOLD
 from .segments import SegmentSink, remove_parts
 
 __all__ = ["CRF_RANGES", "ConvertJob", "ConvertReport", "check_crf", "convert", "encode_settings"]
@@ -64,7 +64,7 @@ class ConvertJob:
     crf: int | None = None
     batch_size: int = 1
     scene_threshold: float | None = DEFAULT_SCENE_THRESHOLD
-    on_cut: str = "repeat"
+    on_cut: str = CUT_MODES[0]
     dedup: float | None = None
     resume: bool = False
     overwrite: bool = False

@@ -32,7 +32,7 @@ import torch
 from ..errors import InputError
 from ..model.rrin import Flows
 from . import schedule
-from .scenes import DEFAULT_SCENE_THRESHOLD, cut_frame, difference, thumbnail
+from .scenes import CUT_MODES, DEFAULT_SCENE_THRESHOLD, cut_frame, difference, thumbnail
 
 __all__ = ["InterpolateOptions", "InterpolateResult", "interpolate_stream", "Sink",
            "MAX_FACTOR", "MAX_FPS", "MAX_FPS_RATIO"]
@@ -57,7 +57,7 @@ class InterpolateOptions:
     """What to make: exactly one of ``factor`` (≥ 2) or ``fps`` (> 0).
 
     ``scene_threshold``: thumbnail difference above which a pair is a cut (None: never);
-    ``on_cut``: ``"repeat"`` or ``"blend"``; ``dedup``: difference at or below which a
+    ``on_cut``: one of :data:`~rrin.inference.scenes.CUT_MODES`; ``dedup``: difference at or below which a
     frame counts as a duplicate of the previous kept one and is dropped (None: keep all);
     ``batch_size``: pairs per model call, as long as the batch holds at most
     ``time_chunk`` new frames in all (≥ 1; a pair with more runs alone, its frames taken
@@ -70,7 +70,7 @@ class InterpolateOptions:
     fps: Fraction | None = None
     batch_size: int = 1
     scene_threshold: float | None = DEFAULT_SCENE_THRESHOLD
-    on_cut: str = "repeat"
+    on_cut: str = CUT_MODES[0]
     dedup: float | None = None
     queue_size: int = 8
     time_chunk: int = 8
@@ -88,8 +88,8 @@ class InterpolateOptions:
             raise InputError(f"--fps must be at most {MAX_FPS}, got {float(self.fps):g}")
         if self.time_chunk < 1:
             raise InputError(f"time_chunk must be at least 1, got {self.time_chunk}")
-        if self.on_cut not in ("repeat", "blend"):
-            raise InputError(f"--on-cut must be repeat or blend, got {self.on_cut!r}")
+        if self.on_cut not in CUT_MODES:
+            raise InputError(f"--on-cut must be one of {', '.join(CUT_MODES)}, got {self.on_cut!r}")
 
 
 @dataclass

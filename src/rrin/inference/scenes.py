@@ -21,10 +21,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "cut_frame"]
+__all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "CUT_MODES", "cut_frame"]
 
 DEFAULT_SCENE_THRESHOLD = 0.12
 DEFAULT_DEDUP_THRESHOLD = 0.002
+#: What a frame across a cut shows; the first is the default (see :func:`cut_frame`).
+CUT_MODES = ("nearest", "repeat", "blend")
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
@@ -40,8 +42,12 @@ def difference(thumb0: np.ndarray, thumb1: np.ndarray) -> float:
 
 
 def cut_frame(image0: np.ndarray, image1: np.ndarray, t: float, mode: str) -> np.ndarray:
-    """The frame at ``t`` across a cut: ``"repeat"`` shows ``image0`` until the cut,
-    ``"blend"`` cross-fades ``(1 − t)·image0 + t·image1``."""
+    """The frame at ``t`` across a cut whose place in the gap is unknown: ``"nearest"``
+    shows ``image0`` before the gap's middle and ``image1`` from it on (right on either
+    side of a cut in the middle, half the frames wrong at worst), ``"repeat"`` shows
+    ``image0`` until the next input frame, ``"blend"`` cross-fades ``(1 − t)·image0 + t·image1``."""
+    if mode == "nearest":
+        return image0 if t < 0.5 else image1
     if mode == "repeat":
         return image0
     mix = (1.0 - t) * image0.astype(np.float32) + t * image1.astype(np.float32)

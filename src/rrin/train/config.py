@@ -74,8 +74,10 @@ class DataSection:
     ``vimeo_septuplet``, ``folder`` (consecutive frames) or ``synthetic`` (photos in
     ``path``, rendered on the fly). ``val_kind``/``val_path`` default to the same source's
     validation split. ``multi_t``: with 7-frame clips, draw t from {1/6, …, 5/6};
-    ``random_span``: with 7-frame clips, also draw the end frames (2 to 6 frames apart), for
-    motions of every size (see :func:`rrin.data.samples.pick_frames`).
+    ``random_span``: with 7- or 9-frame clips, also draw the end frames (2 to 6 or 8 frames
+    apart), for motions of every size (see :func:`rrin.data.samples.pick_frames`).
+    ``hard_clips``: the share of the training stream that draws clips in proportion to the
+    fixed DIS synthesis's error on them (the rest uniformly; see :mod:`rrin.data.hardness`).
     """
 
     kind: str = "manifest"
@@ -86,6 +88,7 @@ class DataSection:
     val_crop: int = 0
     multi_t: bool = False
     random_span: bool = False
+    hard_clips: float = 0.0
     num_workers: int = 0
     synthetic_size: int = 256
     synthetic_length: int = 100000
@@ -95,9 +98,12 @@ class DataSection:
 
 @dataclass(frozen=True)
 class AugmentSection:
-    """Each augmentation switchable; ``crop`` 0 keeps the full sample."""
+    """Each augmentation switchable; ``crop`` 0 keeps the full sample. ``crop_candidates``
+    > 1 draws that many windows per sample and keeps one with probability ∝ the fixed DIS
+    synthesis's error in it (samples with flows only; see :mod:`rrin.data.hardness`)."""
 
     crop: int = 192
+    crop_candidates: int = 1
     hflip: bool = True
     vflip: bool = True
     reverse: bool = True
@@ -209,6 +215,8 @@ class TrainConfig:
         for key in ("beta1", "beta2"):
             if not getattr(self.optim, key) < 1:
                 raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(self.optim, key)}")
+        if not self.data.hard_clips <= 1:
+            raise ConfigError(f"data.hard_clips must be in [0, 1], got {self.data.hard_clips}")
         if not self.optim.min_lr_ratio <= 1:
             raise ConfigError(f"optim.min_lr_ratio must be in [0, 1], got {self.optim.min_lr_ratio}")
 

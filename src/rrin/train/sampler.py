@@ -5,11 +5,15 @@ into one stream. The global batch of step ``s`` is stream positions ``[s·G, (s+
 ``G = batch_size × world_size``; rank ``r`` takes its ``batch_size`` slice. Each item is
 ``(index, position)``: the position seeds the sample's augmentation. The stream depends only
 on (seed, dataset length, batch size, world size), so restarting at any step reproduces it.
+
+With ``weights`` (one per dataset item, e.g. :func:`rrin.data.hardness.clip_hardness`) and
+``weighted_share`` s > 0, an epoch is instead ``length`` draws with replacement from the
+mixture ``(1 − s) · uniform + s · weights / sum(weights)``, still from ``seed + e``.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 from torch.utils.data import Sampler
@@ -19,8 +23,17 @@ __all__ = ["StreamBatchSampler"]
 
 class StreamBatchSampler(Sampler[list[tuple[int, int]]]):
     def __init__(self, length: int, batch_size: int, *, seed: int = 0, rank: int = 0, world_size: int = 1,
-                 start_step: int = 0, end_step: int = 1) -> None:
+                 start_step: int = 0, end_step: int = 1, weights: Sequence[float] | None = None,
+                 weighted_share: float = 0.0) -> None:
         self.length, self.batch_size, self.seed = length, batch_size, seed
+        self._probs = None
+        if weights is not None and weighted_share > 0:
+            weights = torch.as_tensor(weights, dtype=torch.float64).clamp(min=0)
+            if len(weights) != length:
+                raise ValueError(f"{len(weights)} weights for {length} items")
+            total = float(weights.sum())
+            weighted = weights / total if total > 0 else torch.full((length,), 1.0 / length, dtype=torch.float64)
+            self._probs = (1 - weighted_share) / length + weighted_share * weighted
         self.rank, self.world_size = rank, world_size
         self.start_step, self.end_step = start_step, end_step
         self._epoch, self._order = -1, None
@@ -29,7 +42,10 @@ class StreamBatchSampler(Sampler[list[tuple[int, int]]]):
         epoch, offset = divmod(position, self.length)
         if epoch != self._epoch:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._order = torch.randperm(self.length, generator=generator).tolist()
+            if self._probs is None:
+                self._order = torch.randperm(self.length, generator=generator).tolist()
+            else:
+                self._order = torch.multinomial(self._probs, self.length, replacement=True, generator=generator).tolist()
             self._epoch = epoch
         return self._order[offset]
 
