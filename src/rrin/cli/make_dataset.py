@@ -10,7 +10,7 @@ from .common import float_in, frame_size, non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
-    from ..inference.scenes import DEFAULT_SCENE_THRESHOLD
+    from ..options import DEFAULT_SCENE_THRESHOLD
 
     parser = subparsers.add_parser(
         "make-dataset", help="cut videos into training clips (triplets or septuplets)",

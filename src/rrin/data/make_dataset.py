@@ -42,6 +42,7 @@ from ..io.images import IMAGE_EXTENSIONS
 from ..io.video import VideoReader
 from ..inference.scenes import DEFAULT_SCENE_THRESHOLD, difference, thumbnail
 from ..model.dis import dis_flows
+from ..options import parse_size
 from .clips import read_rgb8
 from .manifest import FORMAT, MANIFEST, empty_split_hint, read_manifest, write_manifest
 
@@ -79,17 +80,6 @@ class MakeDatasetOptions:
     @property
     def span(self) -> int:
         return (self.clip_length - 1) * self.frame_step + 1
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"448x256"`` → (448, 256)."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"size must be WIDTHxHEIGHT (e.g. 448x256), got {text!r}") from None
-    if width < 8 or height < 8:
-        raise InputError(f"size must be at least 8x8, got {text!r}")
-    return width, height
 
 
 def find_sources(inputs: Sequence[str | Path]) -> list[Path]:

@@ -21,10 +21,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "cut_frame"]
+from ..options import DEFAULT_DEDUP_THRESHOLD, DEFAULT_SCENE_THRESHOLD
 
-DEFAULT_SCENE_THRESHOLD = 0.12
-DEFAULT_DEDUP_THRESHOLD = 0.002
+__all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "cut_frame"]
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
