@@ -68,17 +68,18 @@ def _write(path, rgb):
     assert cv2.imwrite(str(path), np.ascontiguousarray(rgb[:, :, ::-1]))
 
 
-def _triplet(seed):
+def _triplet(seed, size=(H, W)):
     """Inputs differ per seed (so the oracle can tell samples apart); the ground truth is noisy."""
     rng = np.random.default_rng(seed)
-    img0 = moving_square(H, W, shift=seed)
-    img1 = moving_square(H, W, shift=seed + 4)
-    gt = np.clip(moving_square(H, W, shift=seed + 2).astype(int) + rng.integers(-3, 4, (H, W, 3)), 0, 255).astype(np.uint8)
+    img0 = moving_square(*size, shift=seed)
+    img1 = moving_square(*size, shift=seed + 4)
+    gt = np.clip(moving_square(*size, shift=seed + 2).astype(int) + rng.integers(-3, 4, (*size, 3)), 0, 255).astype(np.uint8)
     return img0, img1, gt
 
 
-def make_tree(kind, root, count=3):
-    triplets = [_triplet(i) for i in range(count)]
+def make_tree(kind, root, count=3, size=(H, W)):
+    """A fake ``kind`` dataset of ``count`` samples of ``size`` (height, width) under ``root``."""
+    triplets = [_triplet(i, size) for i in range(count)]
     if kind == "vimeo90k":
         names = [f"00001/{i:04d}" for i in range(count)]
         (root / "tri_testlist.txt").parent.mkdir(parents=True, exist_ok=True)
@@ -212,6 +213,18 @@ def test_minterpolate_rebuilds_static_and_moving_clips():
     assert len(single) == 1 and single[0].shape == (32, 48, 3)
     with pytest.raises(InputError, match="j/k"):
         MinterpolatePredictor().predict(moving[0], moving[2], [0.3333])
+
+
+def test_minterpolate_refuses_frames_it_cannot_take_in_one_line(tmp_path, capsys):
+    """FFmpeg's filter refuses frames under 32 pixels a side: a one-line error, not av.error's traceback."""
+    small = [moving_square(24, 64, shift=2 * k) for k in range(3)]
+    with pytest.raises(InputError, match="at least 32x32 pixels, got 64x24"):
+        MinterpolatePredictor().predict_sequence(small[::2], 2)
+    _write_video(tmp_path / "small.mp4", small)
+    code = main(["evaluate", "--dataset", "clip", "--root", str(tmp_path / "small.mp4"), "--baselines", "minterpolate",
+                 "--model", "dis-synthesis", "--quiet"])
+    assert code == 2
+    assert "at least 32x32 pixels" in capsys.readouterr().err
 
 
 def test_model_predictor_matches_the_interpolator(tiny_weights):

@@ -3,6 +3,10 @@
 Every option is checked where it is parsed (``type=`` below), so a bad value is refused
 before any file is opened or any model loaded: one line ``rrin CMD: error: …`` and exit
 code 2, never a traceback from deep inside a library.
+
+Building the parser and reporting a usage error import no heavy library (PyTorch, OpenCV,
+PyAV, NumPy, Gradio, Ray, OpenVINO): the modules imported here are light, and each
+subcommand imports what it runs inside its handler (tests/test_cli_startup.py checks).
 """
 
 from __future__ import annotations
@@ -10,6 +14,10 @@ from __future__ import annotations
 import argparse
 import math
 from typing import Callable, NoReturn
+
+from ..errors import InputError
+from ..inference.schedule import parse_rate
+from ..options import BACKENDS, PRECISIONS, parse_size
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,9 +33,6 @@ class Parser(argparse.ArgumentParser):
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--model``, ``--device``, ``--precision`` and ``--backend``."""
-    from ..inference.backends import BACKENDS
-    from ..inference.device import PRECISIONS
-
     parser.add_argument("--model", "-m", default=None, metavar="NAME|PATH",
                         help="shipped model name (see 'rrin models') or weights file; default: the device's default model")
     parser.add_argument("--device", default="auto", type=device_name,
@@ -92,9 +97,6 @@ def float_in(low: float, high: float, *, low_open: bool = False, high_open: bool
 
 def frame_rate(text: str):
     """argparse type: a positive frame rate (``60``, ``59.94``, ``24000/1001``) as a Fraction."""
-    from ..errors import InputError
-    from ..inference.schedule import parse_rate
-
     try:
         return parse_rate(text)
     except InputError as exc:
@@ -103,9 +105,6 @@ def frame_rate(text: str):
 
 def frame_size(text: str) -> tuple[int, int]:
     """argparse type: ``WxH`` → (width, height), each at least 8."""
-    from ..data.make_dataset import parse_size
-    from ..errors import InputError
-
     try:
         return parse_size(text)
     except InputError as exc:

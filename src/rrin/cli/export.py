@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "ONNX Runtime and compared with PyTorch before it is kept; the maximum absolute difference "
             "is printed."
         ),
-        epilog="example: rrin export --format onnx rrin model.onnx    |    rrin export weights.safetensors out.onnx --graph flows",
+        epilog="example: rrin export --format onnx rrin-dis-lite model.onnx    |    rrin export weights.safetensors out.onnx --graph flows",
     )
     parser.add_argument("model", metavar="MODEL", help="shipped model name (see 'rrin models') or weights file")
     parser.add_argument("output", type=Path, metavar="OUT.onnx", help="the ONNX file to write")

@@ -19,8 +19,7 @@ def tile_size(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..inference.scenes import CUT_MODES, DEFAULT_DEDUP_THRESHOLD, DEFAULT_SCENE_THRESHOLD
-    from ..io.video_writer import CODECS
+    from ..options import CODECS, CUT_MODES, DEFAULT_DEDUP_THRESHOLD, DEFAULT_SCENE_THRESHOLD
 
     parser = subparsers.add_parser(
         "interpolate",

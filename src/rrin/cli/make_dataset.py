@@ -10,7 +10,7 @@ from .common import float_in, frame_size, non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
-    from ..inference.scenes import DEFAULT_SCENE_THRESHOLD
+    from ..options import CLIP_LENGTHS, DEFAULT_SCENE_THRESHOLD
 
     parser = subparsers.add_parser(
         "make-dataset", help="cut videos into training clips (triplets or septuplets)",
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR", help="video files, folders of videos or frame folders")
     parser.add_argument("--out", "-o", type=Path, required=True, help="dataset folder to create")
-    parser.add_argument("--frames", type=int, choices=(3, 7, 9), default=3,
+    parser.add_argument("--frames", type=int, choices=CLIP_LENGTHS, default=3,
                         help="frames per clip: 3 (triplets), 7 (septuplets) or 9 (spans up to 8 frames for random_span); default 3")
     parser.add_argument("--stride", type=non_negative_int, default=0, help="frames between clip starts (default: the clip span, no overlap)")
     parser.add_argument("--frame-step", type=positive_int, default=1, help="take every Nth frame inside a clip (default 1)")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["ProgressBar", "setup_logging", "wants_bar"]
 
@@ -51,6 +52,8 @@ class ProgressBar:
         if total is not None:
             self.total = total
         if self._bar is None:
+            from tqdm import tqdm  # here, not at the top: usage errors answer without it
+
             self._bar = tqdm(total=self._total, initial=done, file=self.stream, unit=self.unit, desc=self.desc,
                              mininterval=0.2, dynamic_ncols=True, leave=True)
         if note is not None:

@@ -42,13 +42,11 @@ from ..io.images import IMAGE_EXTENSIONS
 from ..io.video import VideoReader
 from ..inference.scenes import DEFAULT_SCENE_THRESHOLD, difference, thumbnail
 from ..model.dis import dis_flows
+from ..options import CLIP_LENGTHS, parse_size
 from .clips import read_rgb8
 from .manifest import FORMAT, MANIFEST, empty_split_hint, read_manifest, write_manifest
 
 __all__ = ["MakeDatasetOptions", "make_dataset", "split_warnings", "find_sources", "VIDEO_EXTENSIONS", "CLIP_LENGTHS", "parse_size"]
-
-#: Frames per clip that readers and training understand (9: ``random_span`` up to 8 frames).
-CLIP_LENGTHS = (3, 7, 9)
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m", ".ts"}
 
@@ -82,17 +80,6 @@ class MakeDatasetOptions:
     @property
     def span(self) -> int:
         return (self.clip_length - 1) * self.frame_step + 1
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"448x256"`` → (448, 256)."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"size must be WIDTHxHEIGHT (e.g. 448x256), got {text!r}") from None
-    if width < 8 or height < 8:
-        raise InputError(f"size must be at least 8x8, got {text!r}")
-    return width, height
 
 
 def find_sources(inputs: Sequence[str | Path]) -> list[Path]:

@@ -43,6 +43,9 @@ __all__ = ["MinterpolateOptions", "minterpolate_sequence"]
 #: ``fgdiff`` when parsing the option string (``none`` = 0, ``fgdiff`` = 1).
 _SCD_CODES = {"none": 0, "fgdiff": 1}
 
+#: The smallest frame side the filter accepts (FFmpeg refuses smaller frames with EINVAL).
+MIN_SIDE = 32
+
 
 @dataclass(frozen=True)
 class MinterpolateOptions:
@@ -79,6 +82,8 @@ def minterpolate_sequence(frames: Sequence[np.ndarray], factor: int,
     height, width = frames[0].shape[:2]
     if any(f.shape != frames[0].shape for f in frames):
         raise InputError("all frames given to minterpolate must have the same size")
+    if min(height, width) < MIN_SIDE:
+        raise InputError(f"minterpolate needs frames of at least {MIN_SIDE}x{MIN_SIDE} pixels, got {width}x{height}")
     time_base = Fraction(1, 1)
     graph = av.filter.Graph()
     source = graph.add_buffer(width=width, height=height, format="rgb24", time_base=time_base)

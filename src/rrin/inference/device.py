@@ -8,11 +8,9 @@ from typing import ContextManager
 import torch
 
 from ..errors import InputError
+from ..options import PRECISIONS
 
 __all__ = ["resolve_device", "resolve_precision", "autocast"]
-
-#: Every precision name ``--precision`` and ``train.precision`` accept.
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

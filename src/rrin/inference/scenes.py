@@ -21,12 +21,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "CUT_MODES", "cut_frame"]
+from ..options import CUT_MODES, DEFAULT_DEDUP_THRESHOLD, DEFAULT_SCENE_THRESHOLD
 
-DEFAULT_SCENE_THRESHOLD = 0.12
-DEFAULT_DEDUP_THRESHOLD = 0.002
-#: What a frame across a cut shows; the first is the default (see :func:`cut_frame`).
-CUT_MODES = ("nearest", "repeat", "blend")
+__all__ = ["thumbnail", "difference", "DEFAULT_SCENE_THRESHOLD", "DEFAULT_DEDUP_THRESHOLD", "CUT_MODES", "cut_frame"]
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:

@@ -25,13 +25,12 @@ import av
 import numpy as np
 
 from ..errors import InputError
+from ..options import CODECS
 from .video import ColorInfo
 
 __all__ = ["CODECS", "EncodeSettings", "VideoWriter", "FrameFolderWriter", "choose_pix_fmt", "check_container",
            "VIDEO_EXTENSIONS"]
 
-#: Encoders offered by ``--codec`` and their default CRF (None: lossless, no CRF).
-CODECS = {"libx264": 18, "libx265": 18, "libvpx-vp9": 31, "libsvtav1": 30, "ffv1": None}
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".nut"}
 
 

@@ -27,12 +27,10 @@ import torch
 
 from ...errors import InputError
 from ...model.rrin import RRIN
+from ...options import BACKENDS
 from .base import Backend
 
 __all__ = ["BACKENDS", "Backend", "available_backends", "resolve_backend_name", "select_backend"]
-
-#: Every backend name ``--backend`` accepts, besides ``auto``.
-BACKENDS = ("eager", "eager-nchw", "compile", "onnxruntime", "openvino")
 
 _NEEDS = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
 
