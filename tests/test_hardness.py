@@ -100,3 +100,12 @@ def test_weighted_stream_follows_the_weights_and_is_reproducible():
     assert counts[0] > 0 and counts[3] > counts[0]  # the uniform half still visits every clip
     uniform = StreamBatchSampler(4, 8, seed=1, end_step=3, weights=weights, weighted_share=0.0)
     assert [i for b in uniform for i, _ in b] == [i for b in StreamBatchSampler(4, 8, seed=1, end_step=3) for i, _ in b]
+
+
+def test_sampling_weights_cap_outliers():
+    from rrin.data.hardness import sampling_weights
+
+    scores = np.array([0.01] * 19 + [1.0])
+    weights = sampling_weights(scores)
+    assert weights[:19].tolist() == [0.01] * 19
+    assert 0.01 <= weights[-1] < 0.1  # the outlier counts as the 95th percentile, not 100× the rest

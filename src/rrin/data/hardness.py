@@ -27,10 +27,13 @@ import numpy as np
 
 from .augment import Sample
 
-__all__ = ["synthesis_error", "error_weighted_crop", "clip_hardness"]
+__all__ = ["synthesis_error", "error_weighted_crop", "clip_hardness", "sampling_weights"]
 
 #: Added to every window's mean error: a static window keeps a small chance to be drawn.
 _FLOOR = 1e-3
+#: Clip scores above this quantile count as that quantile: a clip the synthesis cannot get
+#: right at all (a missed cut, a flash) is drawn no more often than the hardest 5 % of clips.
+CAP_QUANTILE = 0.95
 
 
 def _backward_warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -104,3 +107,11 @@ def clip_hardness(reader, flow_fn: Callable[[np.ndarray, np.ndarray], np.ndarray
         if progress is not None and (index + 1) % 100 == 0:
             progress(index + 1, len(reader))
     return scores
+
+
+def sampling_weights(scores: np.ndarray, cap_quantile: float = CAP_QUANTILE) -> np.ndarray:
+    """Per-clip draw weights from :func:`clip_hardness` scores, capped at ``cap_quantile``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return scores
+    return np.minimum(scores, np.quantile(scores, cap_quantile))

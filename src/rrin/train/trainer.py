@@ -19,7 +19,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from ..data.hardness import clip_hardness
+from ..data.hardness import clip_hardness, sampling_weights
 from ..data.samples import TrainingSamples, ValidationSamples
 from ..data.sources import build_reader
 from ..errors import CheckpointError, InputError, RRINError
@@ -194,7 +194,7 @@ def _train(config, run_dir, device, info: DistInfo, resume, overwrite, max_minut
     hardness = None
     if config.data.hard_clips > 0:
         say(f"measuring the synthesis's error on {len(train_reader)} training clips (data.hard_clips)")
-        hardness = clip_hardness(train_reader, dataset.flow_fn)
+        hardness = sampling_weights(clip_hardness(train_reader, dataset.flow_fn))
     sampler = StreamBatchSampler(len(dataset), opts.batch_size, seed=opts.seed, rank=info.rank,
                                  world_size=info.world_size, start_step=step, end_step=opts.steps,
                                  weights=hardness, weighted_share=config.data.hard_clips)
