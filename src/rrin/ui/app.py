@@ -31,26 +31,31 @@ __all__ = ["build_app", "head", "FACTORS", "CSS"]
 
 FACTORS = [2, 3, 4, 6, 8, 16]
 _PROBLEM = "⚠️ "  # before a problem's sentence in the page
+_FPS = "fps"  # the "Make" choice that asks for a frame rate
 
 #: Buttons with text contrast of at least 4.5:1 (Gradio's orange primary has 2.8:1), a
-#: compact first screen on a phone, galleries that show whole pictures.
+#: compact first screen on a phone, pop-ups that show their newest message only. (Gradio
+#: scopes this style sheet to its container: the selectors name the page's own elements.)
 CSS = """
-.gradio-container { --button-primary-background-fill: #b93d0b; --button-primary-background-fill-hover: #8f2f08;
-  --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
-  --button-primary-border-color: #b93d0b; --button-secondary-text-color: #1f2937; }
-.tab-wrapper button.selected, button[role="tab"][aria-selected="true"] { color: #b93d0b !important; }
-footer a, footer button, footer .show-api, footer .settings { color: #52525b !important; }
-/* a pop-up shows its newest message only: no pile of old ones */
+#tab-video, #tab-pair, .gradio-container { --button-primary-background-fill: #b93d0b;
+  --button-primary-background-fill-hover: #8f2f08; --button-primary-text-color: #ffffff;
+  --button-primary-text-color-hover: #ffffff; --button-primary-border-color: #b93d0b;
+  --button-secondary-text-color: #1f2937; }
+button[role="tab"][aria-selected="true"], .tab-wrapper button.selected { color: #b93d0b !important; }
+footer a, footer button, span.or { color: #52525b !important; }
 .toast-message-item:not(:last-of-type), .toast-separator, .toast-count { display: none !important; }
 #intro h1 { margin: 0 0 .2em 0; }
 #intro p { margin: 0; }
 #facts, #estimate, #status, #done, #pair-status, #preview-caption { min-height: 1.4em; }
 #estimate p, #facts p, #done p, #status p { margin: .2em 0; }
 @media (max-width: 640px) {
-  .gradio-container { padding-left: 8px !important; padding-right: 8px !important; }
+  #tab-video .column, #tab-video .row { gap: 8px !important; }
+  #make label, #model label { padding: 4px 8px !important; }
+  #make, #model, #shared { padding: 6px 10px !important; }
   #intro h1 { font-size: 1.45em; }
-  #intro p { font-size: .9em; line-height: 1.3; }
-  #input-video, #result-video { height: 190px !important; }
+  #intro p { font-size: .85em; line-height: 1.3; }
+  #input-video { height: 150px !important; }
+  #result-video { height: 200px !important; }
 }
 """
 
@@ -86,6 +91,11 @@ def _problem(text: str | None) -> str:
     return f"{_PROBLEM}{text}" if text else ""
 
 
+def _split(make) -> tuple[str, str | None]:
+    """The page's one "Make" choice ("2" … "16" or "fps") as the actions' (mode, factor)."""
+    return (MODE_FPS, None) if make == _FPS else (MODE_FACTOR, make)
+
+
 def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Sessions | None = None) -> gr.Blocks:
     """The page for ``runner``'s workspace and models (not launched).
 
@@ -95,9 +105,7 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
     models, workspace = runner.models, runner.workspace
     choices = models.dropdown()
     limit = f", up to {max_upload_mb:,} MB" if max_upload_mb else ""
-    hint = f"Choose a video (MP4, MKV, WebM, MOV, AVI and most others{limit})."
-    if workspace.share_dir is not None:
-        hint = hint[:-1] + ", or pick one from the shared folder below."
+    hint = f"MP4, MKV, WebM, MOV, AVI and most other videos{limit}."
 
     def api_error(exc: BaseException) -> gr.Error:
         return gr.Error(actions.message(exc), print_exception=False)
@@ -116,11 +124,11 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
             line += " Measuring this computer's speed on the first frames…"
         return info, line
 
-    def page_facts(video, mode, factor, fps, model, codec, crf):
-        return shown(actions.estimate(video, mode, factor, fps, model, codec, crf))
+    def page_facts(video, make, fps, model, codec, crf):
+        return shown(actions.estimate(video, *_split(make), fps, model, codec, crf))
 
-    async def page_measure(video, mode, factor, fps, model, codec, crf):
-        estimate = await actions.measure(video, mode, factor, fps, model, codec, crf)
+    async def page_measure(video, make, fps, model, codec, crf):
+        estimate = await actions.measure(video, *_split(make), fps, model, codec, crf)
         estimate.measure = False
         return shown(estimate)
 
@@ -151,9 +159,10 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
         begin(request)
         return None, gr.update(value=None, visible=False), "", ""
 
-    async def page_convert(video, mode, factor, fps, model, codec, crf, request: gr.Request, progress=gr.Progress()):
+    async def page_convert(video, make, fps, model, codec, crf, request: gr.Request, progress=gr.Progress()):
         try:
-            path, done = await actions.convert(video, mode, factor, fps, model, codec, crf, progress, _session(request))
+            path, done = await actions.convert(video, *_split(make), fps, model, codec, crf, progress,
+                                               _session(request))
         except Cancelled:
             return gr.update(), gr.update(), "", CANCELLED
         except Exception as exc:  # noqa: BLE001 - one sentence next to Start
@@ -171,9 +180,9 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
         begin(request)
         return ""
 
-    async def page_preview(video, position, mode, factor, fps, model, request: gr.Request, progress=gr.Progress()):
+    async def page_preview(video, position, make, fps, model, request: gr.Request, progress=gr.Progress()):
         try:
-            before, middle, after, caption = await actions.preview(video, position, mode, factor, fps, model,
+            before, middle, after, caption = await actions.preview(video, position, *_split(make), fps, model,
                                                                    progress, _session(request))
         except Exception as exc:  # noqa: BLE001
             return gr.update(), gr.update(), gr.update(), _problem(actions.message(exc))
@@ -218,33 +227,31 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
                     "Everything stays on this computer.", elem_id="intro")
         with gr.Tab("Video", elem_id="tab-video"):
             with gr.Row(equal_height=False):
-                with gr.Column(min_width=320):
+                with gr.Column(min_width=300, elem_id="input-column"):
                     video = gr.Video(label="Your video", sources=["upload"], height=220, elem_id="input-video")
                     shared = None
                     if workspace.share_dir is not None:
-                        shared = gr.Dropdown(workspace.shared_videos(), value=None, label="…or a video from the shared folder",
-                                             elem_id="shared")
+                        shared = gr.Dropdown(workspace.shared_videos(), value=None,
+                                             label="…or a video from the shared folder", elem_id="shared")
                     info = gr.Markdown(hint, elem_id="facts")
-                    with gr.Row(equal_height=True):
-                        mode = gr.Radio([("×N frames", MODE_FACTOR), ("Frame rate", MODE_FPS)], value=MODE_FACTOR,
-                                        label="Make", elem_id="mode", min_width=150)
-                        factor = gr.Radio([(f"×{n}", n) for n in FACTORS], value=2, label="N times as many frames",
-                                          elem_id="factor", min_width=150)
-                        fps = gr.Textbox("60", label="Frames per second (60, 59.94, 24000/1001…)", visible=False,
-                                         elem_id="fps", min_width=150)
+                with gr.Column(min_width=300, elem_id="settings-column"):
+                    make = gr.Radio([(f"×{n}", str(n)) for n in FACTORS] + [("a frame rate", _FPS)], value="2",
+                                    label="Make N times as many frames, or a frame rate", elem_id="make")
+                    fps = gr.Textbox("60", label="Frames per second (60, 59.94, 24000/1001…)", visible=False,
+                                     elem_id="fps")
                     model = gr.Radio(choices, value=models.default_key, label="Model", interactive=bool(choices),
                                      elem_id="model")
+                    estimate = gr.Markdown(elem_id="estimate")
+                    with gr.Row():
+                        start = gr.Button("Start", variant="primary", elem_id="start", min_width=100)
+                        stop = gr.Button("Cancel", variant="secondary", elem_id="cancel", min_width=100)
+                    status = gr.Markdown(elem_id="status")
                     with gr.Accordion("File format and quality", open=False, elem_id="more"):
                         codec = gr.Radio([(name, key) for key, name in CODEC_NAMES.items()], value="libx264",
                                          label="File format", elem_id="codec")
                         crf = gr.Textbox("", label="Quality number (lower is better; empty: the format's default)",
                                          elem_id="crf", placeholder="empty")
-                    estimate = gr.Markdown(elem_id="estimate")
-                    with gr.Row():
-                        start = gr.Button("Start", variant="primary", elem_id="start", min_width=120)
-                        stop = gr.Button("Cancel", variant="secondary", elem_id="cancel", min_width=120)
-                    status = gr.Markdown(elem_id="status")
-                with gr.Column(min_width=320):
+                with gr.Column(min_width=300, elem_id="result-column"):
                     result = gr.Video(label="Result", interactive=False, height=220, elem_id="result-video")
                     done = gr.Markdown(elem_id="done")
                     download = gr.File(label="Download", interactive=False, visible=False, elem_id="download")
@@ -283,14 +290,13 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
         gr.Markdown("This page is also an API: see *Use via API* below and docs/ui.md.", elem_id="footer-note")
 
         # ------------------------------------------------------------ wiring
-        settings = [video, mode, factor, fps, model, codec, crf]
-        for trigger in (video.change, mode.change, factor.change, fps.change, model.change, codec.change, crf.change):
+        settings = [video, make, fps, model, codec, crf]
+        for trigger in (video.change, make.change, fps.change, model.change, codec.change, crf.change):
             trigger(page_facts, settings, [info, estimate], concurrency_id="facts", concurrency_limit=4,
                     show_progress="hidden", trigger_mode="always_last", **private).then(
                 page_measure, settings, [info, estimate], concurrency_id="measure", concurrency_limit=1,
                 show_progress="hidden", trigger_mode="always_last", **private)
-        mode.change(lambda m: (gr.update(visible=m != MODE_FPS), gr.update(visible=m == MODE_FPS)), mode,
-                    [factor, fps], queue=False, show_progress="hidden", **private)
+        make.change(lambda m: gr.update(visible=m == _FPS), make, fps, queue=False, show_progress="hidden", **private)
         count.change(lambda n: gr.update(visible=int(n or 1) <= 1), count, t, queue=False, show_progress="hidden",
                      **private)
         video.change(midpoint, video, position, show_progress="hidden", **private)
@@ -302,7 +308,7 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
         job = start.click(begin_convert, None, [result, download, done, status], queue=False, **private).then(
             page_convert, settings, [result, download, done, status], show_progress_on=[status], **cpu, **private)
         look = preview_button.click(begin_preview, None, caption, queue=False, **private).then(
-            page_preview, [video, position, mode, factor, fps, model], [before, middle, after, caption],
+            page_preview, [video, position, make, fps, model], [before, middle, after, caption],
             show_progress_on=[caption], **cpu, **private)
         stop.click(page_cancel, None, status, cancels=[job, look], queue=False, show_progress="hidden", **private)
         go.click(begin_pair, None, pair_status, queue=False, **private).then(

@@ -53,7 +53,7 @@ class ModelChoices:
         choices: list[_Choice] = []
         if cli_model is not None and cli_model not in names:
             path = Path(cli_model)
-            choices.append(_Choice(path.name, f"{path.name} (the model this page was started with)", str(cli_model)))
+            choices.append(_Choice(path.name, f"{path.name} (given at start)", str(cli_model)))
         default = _default_name(self.shipped) if self.shipped else None
         ordered = sorted(self.shipped, key=lambda m: m.name != default)
         labels = _plain_labels(ordered, default)

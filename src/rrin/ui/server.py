@@ -66,10 +66,12 @@ def _port_free(host: str, port: int) -> bool:
 
 class RunningApp:
     """A started page: ``url``, ``blocks`` (the Gradio app), ``runner`` (its
-    :class:`~rrin.ui.jobs.JobRunner`) and ``workspace``; :meth:`close` it."""
+    :class:`~rrin.ui.jobs.JobRunner`), ``workspace`` and ``sessions`` (which tab runs what:
+    :class:`~rrin.ui.sessions.Sessions`); :meth:`close` it."""
 
-    def __init__(self, blocks, url: str, runner, saved_environment: dict[str, str | None]) -> None:
+    def __init__(self, blocks, url: str, runner, sessions, saved_environment: dict[str, str | None]) -> None:
         self.blocks, self.url, self.runner, self.workspace = blocks, url, runner, runner.workspace
+        self.sessions = sessions
         self._saved = saved_environment
 
     def close(self) -> None:
@@ -125,6 +127,7 @@ def start(settings: UISettings) -> RunningApp:
     """
     from .jobs import JobRunner
     from .models import ModelChoices
+    from .sessions import Sessions
     from .workspace import Workspace
 
     if not 1 <= settings.port <= 65535:
@@ -157,7 +160,8 @@ def start(settings: UISettings) -> RunningApp:
         from .app import CSS, build_app, head
 
         runner = JobRunner(workspace, models, settings.device, settings.precision, settings.backend)
-        blocks = build_app(runner, settings.max_upload_mb)
+        sessions = Sessions()
+        blocks = build_app(runner, settings.max_upload_mb, sessions)
         _, url, _ = blocks.launch(
             server_name=settings.host, server_port=settings.port, share=False, inbrowser=False,
             prevent_thread_lock=True, quiet=True, show_error=False, max_file_size=f"{settings.max_upload_mb}mb",
@@ -171,4 +175,4 @@ def start(settings: UISettings) -> RunningApp:
         workspace.remove()
         _restore(saved)
         raise
-    return RunningApp(blocks, url, runner, saved)
+    return RunningApp(blocks, url, runner, sessions, saved)

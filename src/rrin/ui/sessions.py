@@ -27,6 +27,7 @@ class Sessions:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, int] = {}
+        self._withdrawn: dict[str, int] = {}  # pending jobs cancelled before their handler started
         self._running: dict[str, set[threading.Event]] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
 
@@ -36,16 +37,21 @@ class Sessions:
             return
         with self._lock:
             self._closed.pop(session, None)
+            self._withdrawn.pop(session, None)  # a new click: the cancelled ones are gone
             self._pending[session] = self._pending.get(session, 0) + 1
 
     @contextlib.contextmanager
     def running(self, session: str | None, cancel: threading.Event) -> Iterator[None]:
         """The block runs ``session``'s job; ``cancel`` is set if the tab closes meanwhile
-        (or has closed already)."""
+        (or has closed already), or if the job was cancelled while it waited to start (Gradio
+        may start a queued handler that its Cancel did not reach in time)."""
         with self._lock:
             if session is not None:
                 if self._pending.get(session, 0) > 0:
                     self._pending[session] -= 1
+                elif self._withdrawn.get(session, 0) > 0:
+                    self._withdrawn[session] -= 1
+                    cancel.set()
                 self._running.setdefault(session, set()).add(cancel)
                 if session in self._closed:
                     cancel.set()
@@ -66,10 +72,18 @@ class Sessions:
         with self._lock:
             return bool(self._pending.get(session)) or bool(self._running.get(session))
 
+    def running_jobs(self) -> int:
+        """How many jobs run now, all tabs together."""
+        with self._lock:
+            return sum(len(events) for events in self._running.values())
+
     def cancel(self, session: str | None) -> bool:
         """Stop ``session``'s running jobs and forget its pending ones; True if there were any."""
         with self._lock:
-            had = bool(self._pending.pop(session, 0))
+            pending = self._pending.pop(session, 0)
+            if pending and session is not None:
+                self._withdrawn[session] = self._withdrawn.get(session, 0) + pending
+            had = bool(pending)
             for event in self._running.get(session, ()):
                 event.set()
                 had = True
