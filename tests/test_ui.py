@@ -1,5 +1,5 @@
-"""``rrin ui``: the page served on a free loopback port, driven through ``gradio_client``
-and a real headless Chromium, plus its job runner, path checks and command line.
+"""``rrin ui`` through ``gradio_client`` (the page's API), its job runner, path checks and
+command line; the page in a real browser is test_ui_browser.py.
 
 The model is the parameter-free ``dis-synthesis`` preset (fast, deterministic). While the
 module runs, every socket connection and name lookup of this process to anything but the
@@ -9,8 +9,8 @@ loopback is refused and recorded: the page must not reach the network.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,106 +20,23 @@ import threading
 import time
 from pathlib import Path
 
-import av
 import pytest
 
 pytest.importorskip("gradio", reason="the ui extra (gradio) is not installed")
 
 from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.client import Status  # noqa: E402
+from gradio_client.client import Endpoint, Status  # noqa: E402
 
-from conftest import moving_square  # noqa: E402
 from rrin.cli import main  # noqa: E402
 from rrin.errors import CheckpointError, InputError  # noqa: E402
-from rrin.model import RRIN, save_weights  # noqa: E402
-from rrin.model.config import PRESETS  # noqa: E402
 from rrin.ui import UISettings, start  # noqa: E402
+from rrin.ui.guard import NOT_AN_UPLOAD  # noqa: E402
 from rrin.ui.jobs import Cancelled, JobRunner, VideoRequest  # noqa: E402
 from rrin.ui.models import ModelChoices  # noqa: E402
 from rrin.ui.workspace import Workspace  # noqa: E402
-from test_video import make_clip  # noqa: E402
+from ui_support import app, decode, files, free_port, offline  # noqa: E402,F401 - fixtures
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = os.environ.get("RRIN_UI_SCREENSHOT")  # where the browser test also saves its screenshot
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _local(host) -> bool:
-    if host in (None, "localhost", "", b"localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def offline():
-    """Refuse and record any connection or lookup of this process beyond the loopback."""
-    attempts: list[str] = []
-    patch = pytest.MonkeyPatch()
-    connect, connect_ex, getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
-
-    def check(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):
-            attempts.append(f"connect {address}")
-            raise OSError("network access refused by the test")
-
-    def guarded_connect(sock, address):
-        check(sock, address)
-        return connect(sock, address)
-
-    def guarded_connect_ex(sock, address):
-        check(sock, address)
-        return connect_ex(sock, address)
-
-    def guarded_getaddrinfo(host, *args, **kwargs):
-        if not _local(host):
-            attempts.append(f"lookup {host}")
-            raise socket.gaierror("name lookups refused by the test")
-        return getaddrinfo(host, *args, **kwargs)
-
-    patch.setattr(socket.socket, "connect", guarded_connect)
-    patch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
-    patch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
-    yield attempts
-    patch.undo()
-    assert attempts == [], f"the page tried to reach the network: {attempts}"
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("ui")
-    weights = save_weights(RRIN(PRESETS["dis-synthesis"]), root / "dis-synthesis.safetensors")
-    share = root / "share"
-    share.mkdir()
-    make_clip(share / "shared clip.mp4", n=4)
-    (root / "outside.mp4").write_bytes((share / "shared clip.mp4").read_bytes())
-    (share / "link.mp4").symlink_to(root / "outside.mp4")
-    clip = make_clip(root / "clip.mp4", n=6, audio=True)
-    corrupt = root / "corrupt.mp4"
-    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3000))
-    import cv2
-
-    cv2.imwrite(str(root / "a.png"), moving_square(shift=0))
-    cv2.imwrite(str(root / "b.png"), moving_square(shift=4))
-    return {"root": root, "weights": Path(weights), "share": share, "clip": clip, "corrupt": corrupt,
-            "a": root / "a.png", "b": root / "b.png", "downloads": root / "downloads"}
-
-
-@pytest.fixture(scope="module")
-def app(offline, files):
-    running = start(UISettings(port=free_port(), model=str(files["weights"]), share_dir=files["share"], max_upload_mb=1))
-    yield running
-    root = running.workspace.root
-    running.close()
-    assert not root.exists(), "the private folder outlived the app"
 
 
 @pytest.fixture(scope="module")
@@ -132,85 +49,102 @@ def video_inputs(path, mode="×N frames", factor=2, fps="60", codec="libx264", c
     return video, mode, factor, fps, None, codec, crf
 
 
-def decode(path: Path) -> tuple[int, list[str]]:
-    with av.open(str(path)) as container:
-        audio = [stream.codec_context.name for stream in container.streams.audio]
-        return sum(1 for _ in container.decode(video=0)), audio
-
-
-def decode_bytes(data: bytes) -> int:
-    """Frames in a video given as bytes."""
-    with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
-        file.write(data)
-        file.flush()
-        return decode(Path(file.name))[0]
-
-
 # ---------------------------------------------------------------- through gradio_client
 
 
 def test_api_converts_an_upload_and_keeps_the_audio(app, client, files):
     facts = client.predict(*video_inputs(files["clip"])[:5], api_name="/facts")
-    assert "64×48" in facts and "6 frames" in facts and "aac" in facts and "11 frames" in facts
+    assert "64×48" in facts and "6 frames" in facts and "aac" in facts and "Makes 11 frames" in facts
     facts = client.predict(handle_file(str(files["clip"])), "target fps", 2, "abc", None, api_name="/facts")
-    assert "6 frames" in facts and facts.endswith("**Error:** not a frame rate: 'abc'")  # facts stay, choice refused
+    assert "6 frames" in facts and facts.endswith("Error: The frame rate must be a number above 0, such as 60, "
+                                                  "59.94 or 24000/1001.")  # the facts stay, the choice is refused
     result, download, status = client.predict(*video_inputs(files["clip"]), api_name="/convert")
     frames, audio = decode(Path(result))
     assert frames == 11 and audio == ["aac"]  # (6 − 1)·2 + 1
     assert Path(download).read_bytes() == Path(result).read_bytes()
-    assert "Done: 11 frames from 6" in status
+    assert "Done**: 11 frames from 6" in status
     assert list(app.workspace.jobs.iterdir()) == []  # the job's private folder is gone
 
 
-def test_api_reads_nothing_but_uploads(app, client, files):
-    """A path sent instead of an upload is refused (even the shared folder's: the page picks
-    those through its own menu); the server hands out no file outside its folders; uploads
-    over --max-upload-mb are refused by the server itself, not only by the page."""
+def _cache_files(app) -> set[Path]:
+    return {path for path in app.workspace.cache.rglob("*") if path.is_file()}
+
+
+def test_api_refuses_every_file_that_was_not_uploaded(app, client, files, monkeypatch):
+    """A client that sends server paths (or web addresses) instead of uploading gets one
+    sentence from every endpoint, and the server opens and copies none of them; the server
+    hands out no file outside its folders; uploads over --max-upload-mb are refused by the
+    server itself, not only by the page."""
     import httpx
 
-    with httpx.Client(timeout=30) as http:
-        for path in ("/etc/passwd", str(files["root"] / "outside.mp4"), str(files["share"] / "shared clip.mp4")):
-            data = [{"path": path, "meta": {"_type": "gradio.FileData"}}, "×N frames", 2, "60", None, "libx264", ""]
-            event = http.post(f"{app.url}gradio_api/call/convert", json={"data": data}).json()["event_id"]
-            answer = http.get(f"{app.url}gradio_api/call/convert/{event}").text
-            assert "event: error" in answer and "root:" not in answer and "Done" not in answer, answer
+    client.predict(*video_inputs(files["clip"]), api_name="/convert")  # uploads and a result exist
+    result = next(app.workspace.results.rglob("*.mp4"))  # made by the server, not uploaded
+    monkeypatch.setattr(Endpoint, "_upload_file", lambda self, f, data_index: dict(f))  # send paths as they are
+    secret = files["root"] / "outside.mp4"
+    refused = ["/etc/passwd", str(secret), str(files["share"] / "shared clip.mp4"), str(result),
+               f"{app.workspace.cache}/../../{secret.relative_to('/')}", "http://198.51.100.7/clip.mp4",
+               f"{app.url}gradio_api/file={secret}", "passwd", ""]
+    before = _cache_files(app)
+    for path in refused:
+        reference = {"path": path, "meta": {"_type": "gradio.FileData"}}
+        calls = {"/facts": (reference, "×N frames", 2, "60", None),
+                 "/convert": (reference, "×N frames", 2, "60", None, "libx264", ""),
+                 "/preview": (reference, 0.0, "×N frames", 2, "60", None),
+                 "/pair": (reference, reference, 0.5, 1, None)}
+        for endpoint, inputs in calls.items():
+            with pytest.raises(Exception) as error:
+                client.predict(*inputs, api_name=endpoint)
+            assert NOT_AN_UPLOAD in str(error.value), (endpoint, path, error.value)
+    assert _cache_files(app) == before, "a refused file was copied into the cache"
+    with httpx.Client(timeout=30) as http:  # a reference without Gradio's marker is refused too
+        data = [{"path": str(secret)}, "×N frames", 2, "60", None]
+        event = http.post(f"{app.url}gradio_api/call/facts", json={"data": data}).json()["event_id"]
+        answer = http.get(f"{app.url}gradio_api/call/facts/{event}").text
+        assert "event: error" in answer and NOT_AN_UPLOAD in answer, answer
         assert http.get(f"{app.url}gradio_api/file=/etc/passwd").status_code == 403
-        assert http.get(f"{app.url}gradio_api/file={files['root'] / 'outside.mp4'}").status_code == 403
-        big = http.post(f"{app.url}gradio_api/upload", files={"files": ("big.mp4", os.urandom(1_200_000))})
+        assert http.get(f"{app.url}gradio_api/file={secret}").status_code == 403
+        assert http.get(f"{app.url}gradio_api/file={files['share'] / 'shared clip.mp4'}").status_code == 403
+        big = http.post(f"{app.url}gradio_api/upload", files={"files": ("big.mp4", files["big"].read_bytes())})
         assert big.status_code >= 400, "an upload over --max-upload-mb was accepted"
     assert list(app.workspace.jobs.iterdir()) == []
 
 
 @pytest.mark.parametrize("inputs, message", [
-    (dict(path="corrupt"), "corrupt.mp4 is not a readable video"),
-    (dict(mode="target fps", fps="abc"), "not a frame rate: 'abc'"),
-    (dict(mode="target fps", fps="-5"), "must be positive"),
-    (dict(mode="target fps", fps="100000"), "more than this page allows"),
-    (dict(mode="target fps", fps="5"), "below the input's 12"),
-    (dict(factor=1), "factor must be between 2 and 16"),
-    (dict(crf="best"), "CRF) must be a whole number"),
+    (dict(path="corrupt"), "corrupt.mp4 is not a video this page can read."),
+    (dict(mode="target fps", fps="abc"), "The frame rate must be a number above 0, such as 60"),
+    (dict(mode="target fps", fps="-5"), "The frame rate must be a number above 0, such as 60"),
+    (dict(mode="target fps", fps="100000"), "The frame rate can be at most 1000 frames per second."),
+    (dict(mode="target fps", fps="5"), "The frame rate must be at least the video's own, 12 frames per second."),
+    (dict(factor=1), "×N must be a whole number from 2 to 16."),
+    (dict(factor=2.5), "×N must be a whole number from 2 to 16."),
+    (dict(crf="best"), "The quality must be a whole number from 0 to 51 for this format"),
+    (dict(codec="ffv1", crf="10"), "The lossless format has no quality number: leave it empty."),
+    (dict(codec="h264"), "Choose one of the formats offered."),
 ])
-def test_api_errors_are_one_readable_line(app, client, files, inputs, message):
+def test_api_errors_are_one_plain_sentence(app, client, files, inputs, message):
     path = files[inputs.pop("path", "clip")]
     with pytest.raises(Exception) as error:
         client.predict(*video_inputs(path, **inputs), api_name="/convert")
     text = str(error.value)
     assert message in text and "\n" not in text and str(app.workspace.root) not in text, text
+    for jargon in ("Errno", "--", "libx264", "Traceback"):
+        assert jargon not in text, text
     assert list(app.workspace.jobs.iterdir()) == []
 
 
 def test_api_preview_and_two_images(client, files):
-    before, middle, after, caption, facts = client.predict(handle_file(str(files["clip"])), 0.2, "×N frames", 4, "60",
-                                                           None, api_name="/preview")
+    before, middle, after, caption = client.predict(handle_file(str(files["clip"])), 0.2, "×N frames", 4, "60",
+                                                    None, api_name="/preview")
     import cv2
 
     shapes = {cv2.imread(path).shape for path in (before, middle, after)}
-    assert shapes == {(48, 64, 3)} and "t = 0.50" in caption and "measured on this machine" in facts
+    assert shapes == {(48, 64, 3)} and "t = 0.50" in caption
     frames, pictures = client.predict(handle_file(str(files["a"])), handle_file(str(files["b"])), 0.5, 3, None,
                                       api_name="/pair")
     assert [frame["caption"] for frame in frames] == ["t = 0.250", "t = 0.500", "t = 0.750"]
-    names = {picture["caption"] for picture in pictures}
+    names = {Path(picture["image"]).stem for picture in pictures}
     assert {"flow_01", "flow_t0", "weight_0", "blend", "residue"} <= names
+    assert all(picture["caption"] and "_" not in picture["caption"] for picture in pictures)  # words, not file names
     assert cv2.imread(frames[1]["image"]).shape == (40, 56, 3)
 
 
@@ -254,11 +188,12 @@ def test_cancel_stops_the_job_and_keeps_nothing(tmp_path, files):
 
         def report(done, total, left):
             seen.append((done, total))
-            cancel.set()  # the user presses Cancel after the first frame
+            if done:
+                cancel.set()  # the user presses Cancel after the first frame
 
         with pytest.raises(Cancelled):
             runner.convert_video(upload, VideoRequest(factor=4), report=report, cancel=cancel)
-        assert seen == [(1, 21)]
+        assert seen == [(0, 21), (1, 21)]  # the countdown's start, the first frame
         assert list(workspace.jobs.iterdir()) == [] and list(workspace.results.iterdir()) == []
     finally:
         workspace.remove()
@@ -266,7 +201,7 @@ def test_cancel_stops_the_job_and_keeps_nothing(tmp_path, files):
 
 def test_a_cancelled_handler_tells_its_job_to_stop():
     """What Gradio's cancel (page button, ``Job.cancel()``) does: cancel the handler's task."""
-    from rrin.ui.app import _in_thread
+    from rrin.ui.actions import in_thread
 
     stopped = threading.Event()
 
@@ -276,7 +211,7 @@ def test_a_cancelled_handler_tells_its_job_to_stop():
         stopped.set()
 
     async def scenario():
-        task = asyncio.ensure_future(_in_thread(job))
+        task = asyncio.ensure_future(in_thread(job))
         await asyncio.sleep(0.1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -298,7 +233,7 @@ def test_no_model_is_the_library_error(tmp_path, files, monkeypatch):
         upload = workspace.cache / "clip.mp4"
         upload.write_bytes(files["clip"].read_bytes())
         models = ModelChoices(None, shipped=[])
-        assert models.empty and models.source(None) is None and "No model" in models.table()
+        assert models.empty and models.source(None) is None and "No model" in models.details()
         with pytest.raises(CheckpointError, match="no shipped weights are installed"):
             JobRunner(workspace, models).convert_video(upload, VideoRequest())
         with pytest.raises(InputError, match="unknown model"):
@@ -317,6 +252,15 @@ def test_shared_folder_paths_stay_inside(tmp_path, files):
                 workspace.shared_file(name)
         with pytest.raises(InputError, match="can only read uploads"):
             workspace.check_input(files["share"] / "link.mp4")
+        copy = workspace.import_shared("shared clip.mp4")  # what the page plays and converts
+        assert copy.read_bytes() == (files["share"] / "shared clip.mp4").read_bytes()
+        assert workspace.is_upload(copy) and workspace.check_input(copy) == copy.resolve()
+        result = workspace.keep_result(Path(shutil.copy(copy, tmp_path / "made.mp4")))
+        for path in (result, workspace.cache / ".." / "jobs", files["share"] / "shared clip.mp4", "/etc/passwd",
+                     f"{workspace.cache}/../../{files['clip'].relative_to('/')}", "", "a\0b", None, 7):
+            assert not workspace.is_upload(path), path
+        with pytest.raises(InputError, match="can only read uploads"):
+            workspace.check_input(result)  # the page's results are not inputs
     finally:
         workspace.remove()
 
@@ -355,10 +299,29 @@ def test_command_errors_are_one_line(tmp_path, capsys, monkeypatch):
         without.setitem(sys.modules, "gradio", None)  # as if the ui extra were not installed
         assert main(["ui", "--port", str(free_port())]) == 2
     assert dict(os.environ) == environment  # GRADIO_TEMP_DIR and the offline switches undone
+    assert main(["ui", "--host", "0.0.0.0", "--port", str(free_port())]) == 2  # other computers: no password
+    empty = tmp_path / "password.txt"
+    empty.write_text("\n")
+    assert main(["ui", "--host", "0.0.0.0", "--port", str(free_port()), "--password-file", str(empty)]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 3, errors
+    assert len(errors) == 5, errors
     assert "does not exist" in errors[0] and "cannot listen" in errors[1] and "pip install 'rrin[ui]'" in errors[2]
+    assert "give it a password (--password-file FILE)" in errors[3] and "first line is empty" in errors[4]
     assert not list(tmp_path.glob("rrin-ui-*"))  # no private folder left behind
+
+
+def test_a_password_guards_the_page_and_its_api(offline, files):
+    import httpx
+
+    with start(UISettings(port=free_port(), model=str(files["weights"]), password="s3cret words")) as running:
+        assert httpx.get(f"{running.url}config").status_code == 401
+        assert httpx.post(f"{running.url}gradio_api/upload", files={"files": ("a.png", b"x")}).status_code == 401
+        assert httpx.get(running.url).status_code == 200 and "password" in httpx.get(running.url).text.lower()
+        with pytest.raises(Exception):
+            Client(running.url, verbose=False, auth=("anyone", "wrong"))
+        client = Client(running.url, verbose=False, auth=("anyone", "s3cret words"))
+        facts = client.predict(handle_file(str(files["clip"])), "×N frames", 2, "60", None, api_name="/facts")
+        assert "6 frames" in facts
 
 
 def test_command_prints_its_url_serves_loopback_and_cleans_up(tmp_path, files):
@@ -382,84 +345,3 @@ def test_command_prints_its_url_serves_loopback_and_cleans_up(tmp_path, files):
     assert not list(tmp_path.glob("rrin-ui-*")), "the private folder outlived the command"
 
 
-# ---------------------------------------------------------------- in a real browser
-
-
-@pytest.fixture(scope="module")
-def browser_page(app):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    requests: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tempfile.mkdtemp(prefix="rrin-ui-browser-"), executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-            viewport={"width": 1200, "height": 900})
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto(app.url)
-        page.wait_for_selector("#input-video input[type=file]", state="attached", timeout=30000)
-        yield page, requests
-        context.close()
-    outside = [url for url in requests if not url.startswith((app.url, "data:", "blob:"))]
-    assert outside == [], f"the page fetched from outside the app: {outside}"
-
-
-def _wait_text(page, selector: str, text: str, timeout: float = 30000) -> str:
-    page.wait_for_function("([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)",
-                           arg=[selector, text], timeout=timeout)
-    return page.inner_text(selector)
-
-
-def test_browser_upload_run_and_see_the_result(browser_page, files, tmp_path):
-    page, _ = browser_page
-    page.locator("#input-video input[type=file]").set_input_files(str(files["clip"]))
-    facts = _wait_text(page, "#facts", "6 frames")
-    assert "64×48" in facts and "aac" in facts and "11 frames" in facts
-    page.click("#start")
-    _wait_text(page, "#status", "Done: 11 frames from 6")
-    page.wait_for_selector("#result-video video", timeout=30000)
-    assert "clip_x2" in page.inner_text("#download")
-    link = page.locator("#download a").first.get_attribute("href")
-    assert decode_bytes(page.request.get(link).body()) == 11
-    shot = tmp_path / "ui.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    if SCREENSHOT:
-        Path(SCREENSHOT).write_bytes(shot.read_bytes())
-
-
-def test_browser_bad_upload_shows_one_line(browser_page, files):
-    page, _ = browser_page
-    page.locator("#input-video button[aria-label='Clear']").first.click()
-    page.locator("#input-video input[type=file]").set_input_files(str(files["corrupt"]))
-    text = _wait_text(page, "#facts", "not a readable video")
-    lines = [line for line in text.splitlines() if "corrupt" in line]  # (a timer may share the box)
-    assert len(lines) == 1 and lines[0].startswith("Error: corrupt.mp4 is not a readable video"), text
-
-
-def test_browser_picks_a_video_from_the_shared_folder(browser_page):
-    page, _ = browser_page
-    page.locator("#shared input").click()
-    page.get_by_text("shared clip.mp4").last.click()
-    facts = _wait_text(page, "#facts", "4 frames")
-    assert "shared clip.mp4" in facts
-
-
-def test_browser_cancel_stops_the_job(app, browser_page, files):
-    page, _ = browser_page
-    page.locator("#input-video button[aria-label='Clear']").first.click()
-    page.locator("#input-video input[type=file]").set_input_files(str(files["clip"]))
-    _wait_text(page, "#facts", "6 frames")
-    results_before = set(app.workspace.results.iterdir())
-    with app.runner._lock:  # the CPU is busy: the job starts and waits
-        page.click("#start")
-        page.wait_for_selector(".progress-text", timeout=30000)  # Gradio's timer: the job has started
-        page.click("#cancel")
-        _wait_text(page, "#status", "Cancelled")
-        time.sleep(0.5)  # the job notices within 0.1 s
-    time.sleep(1.5)  # had it not stopped, it would have finished by now
-    assert set(app.workspace.results.iterdir()) == results_before and list(app.workspace.jobs.iterdir()) == []
-    assert "Done" not in page.inner_text("#status")

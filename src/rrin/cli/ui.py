@@ -33,13 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this computer only; "
-                             "0.0.0.0 lets other machines on the network in)")
+                             "0.0.0.0 lets other machines on the network in, and needs --password-file)")
     parser.add_argument("--port", type=_port, default=7860, help="port (default 7860)")
     add_model_options(parser)
     parser.add_argument("--share-dir", type=Path, default=None, metavar="DIR",
                         help="a folder whose videos the page may list and read")
     parser.add_argument("--max-upload-mb", type=positive_int, default=DEFAULT_MAX_UPLOAD_MB, metavar="MB",
                         help=f"largest upload accepted (default {DEFAULT_MAX_UPLOAD_MB})")
+    parser.add_argument("--password-file", type=Path, default=None, metavar="FILE",
+                        help="a file whose first line is the page's password (asked for in the browser); "
+                             "required with a --host other than this computer")
     parser.set_defaults(handler=run)
 
 
@@ -47,19 +50,36 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _read_password(path: Path | None) -> str | None:
+    """The first line of ``path`` (None for no file); :class:`InputError` if unreadable or empty."""
+    from ..errors import InputError
+
+    if path is None:
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--password-file {path}: cannot read it ({exc.__class__.__name__})") from None
+    password = lines[0].strip() if lines else ""
+    if not password:
+        raise InputError(f"--password-file {path}: its first line is empty")
+    return password
+
+
 def run(args: argparse.Namespace) -> int:
     from ..ui.server import UISettings, is_loopback, start
 
     settings = UISettings(host=args.host, port=args.port, model=args.model, share_dir=args.share_dir,
                           max_upload_mb=args.max_upload_mb, device=args.device, precision=args.precision,
-                          backend=args.backend)
+                          backend=args.backend, password=_read_password(args.password_file))
     running = start(settings)
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         print(f"rrin ui: open {running.url} in a browser (Ctrl-C stops it)", flush=True)
         if not is_loopback(args.host):
             print(f"rrin: warning: listening on {args.host}: other machines that can reach it can use the page "
-                  "and read the shared folder", file=sys.stderr, flush=True)
+                  "(with the password) and read the shared folder's videos; the password travels unencrypted "
+                  "(plain HTTP)", file=sys.stderr, flush=True)
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -1,262 +1,336 @@
 """The page: a Gradio ``Blocks`` with a Video tab and a Two images tab.
 
-Every handler is a thin layer over :class:`~rrin.ui.jobs.JobRunner` (itself the library's
-``convert``/``Interpolator`` calls). A user's error (:class:`rrin.errors.RRINError`) becomes one
-line in the page (``gr.Error``) with the private folder's paths cut to file names. The model
-work of all tabs shares one queue slot (``concurrency_id="cpu"``): jobs run one at a time
-and waiting users see their place in the queue. Long handlers are coroutines that run the job
-in a thread; when Gradio cancels them (the Cancel button, or ``Job.cancel()`` from
-``gradio_client``) they set the job's cancel event, and the job stops at its next frame.
+What comes first, on a wide screen and a phone alike: the upload, the few settings, the
+estimate and Start; the file format, the preview and the models' details are folded away.
+Every action is :class:`~rrin.ui.actions.Actions` (itself the library's ``convert`` /
+``Interpolator`` calls). In the page nothing raises: a problem is one plain sentence next to
+the input or the button (no pop-ups, no red badges). The API endpoints (see docs/ui.md) are
+the same actions on hidden triggers, where a problem is raised (``gradio_client`` gets it as
+an ``AppError``): ``/facts``, ``/convert``, ``/preview``, ``/pair``.
 
-API endpoints (see docs/ui.md): ``/convert``, ``/facts``, ``/preview``, ``/pair``.
+Every request's files are checked by :class:`_Page` before Gradio opens or copies them:
+only uploads of this server pass (:mod:`.guard`). The model work of all tabs shares one queue
+slot (``concurrency_id="cpu"``): jobs run one at a time and waiting users see their place.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import threading
-import traceback
-from fractions import Fraction
+from pathlib import Path
 
 import gradio as gr
 
-from ..errors import InputError, RRINError
-from ..io.video_writer import CODECS
-from .facts import MAX_FACTOR, format_duration
-from .jobs import OUTPUT_EXTENSIONS, Cancelled, JobRunner, VideoRequest
-from .workspace import INPUT_VIDEO_EXTENSIONS
+from ..errors import InputError
+from .actions import CANCELLED, MODE_FACTOR, MODE_FPS, Actions
+from .guard import check_request_files
+from .jobs import Cancelled, JobRunner
+from .messages import CODEC_NAMES
+from .sessions import Sessions
+from .workspace import Workspace
 
-__all__ = ["build_app", "FACTORS", "CSS"]
+__all__ = ["build_app", "head", "FACTORS", "CSS"]
 
 FACTORS = [2, 3, 4, 6, 8, 16]
-_MODE_FACTOR, _MODE_FPS = "×N frames", "target fps"
-_CANCELLED = "Cancelled. Nothing the job wrote was kept."
+_PROBLEM = "⚠️ "  # before a problem's sentence in the page
+_FPS = "fps"  # the "Make" choice that asks for a frame rate
 
+#: Buttons with text contrast of at least 4.5:1 (Gradio's orange primary has 2.8:1), a
+#: compact first screen on a phone, pop-ups that show their newest message only. (Gradio
+#: scopes this style sheet to its container: the selectors name the page's own elements.)
 CSS = """
-#facts, #status { min-height: 1.5em; }
+#tab-video, #tab-pair, .gradio-container { --button-primary-background-fill: #b93d0b;
+  --button-primary-background-fill-hover: #8f2f08; --button-primary-text-color: #ffffff;
+  --button-primary-text-color-hover: #ffffff; --button-primary-border-color: #b93d0b;
+  --button-secondary-text-color: #1f2937; }
+button[role="tab"][aria-selected="true"], .tab-wrapper button.selected { color: #b93d0b !important; }
+footer a, footer button, span.or { color: #52525b !important; }
+.toast-message-item:not(:last-of-type), .toast-separator, .toast-count { display: none !important; }
+#intro h1 { margin: 0 0 .2em 0; }
+#intro p { margin: 0; }
+#facts, #estimate, #status, #done, #pair-status, #preview-caption { min-height: 1.4em; }
+#estimate p, #facts p, #done p, #status p { margin: .2em 0; }
+@media (max-width: 640px) {
+  #tab-video .column, #tab-video .row { gap: 8px !important; }
+  #make label, #model label { padding: 4px 8px !important; }
+  #make, #model, #shared { padding: 6px 10px !important; }
+  #intro h1 { font-size: 1.45em; }
+  #intro p { font-size: .85em; line-height: 1.3; }
+  #input-video { height: 150px !important; }
+  #result-video { height: 200px !important; }
+}
 """
 
-
-def _readable(runner: JobRunner, exc: BaseException) -> str:
-    return runner.workspace.relative_message(str(exc)) or type(exc).__name__
-
-
-def _page_error(runner: JobRunner, exc: BaseException) -> gr.Error:
-    """A user's error as one line for the page; anything else is logged in full on the
-    server and named in one line."""
-    if isinstance(exc, RRINError):
-        return gr.Error(_readable(runner, exc), duration=None, print_exception=False)
-    traceback.print_exception(exc, file=sys.stderr)
-    return gr.Error(f"unexpected error: {type(exc).__name__}: {_readable(runner, exc)}", duration=None,
-                    print_exception=False)
+def head(max_upload_mb: int | None) -> str:
+    """The page's ``<head>`` additions: :file:`page.js` (upload limit in MB, Tab closes a
+    drop-down, names for the player's controls, no "Video not playable" pop-up)."""
+    script = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+    limit = int(max_upload_mb) * 1_000_000 if max_upload_mb else 0
+    return f"<script>window.RRIN_MAX_UPLOAD_BYTES = {limit};</script>\n<script>\n{script}</script>"
 
 
-def _video_request(mode: str, factor, fps: str, model: str | None, codec: str, crf) -> VideoRequest:
-    """The page's choices as a :class:`VideoRequest` (:class:`InputError` for bad ones)."""
-    from ..inference.schedule import parse_rate
+class _Page(gr.Blocks):
+    """The app's ``Blocks``: every request's file references are checked (only uploads of
+    this server pass) before Gradio opens or copies any of them."""
 
-    if mode == _MODE_FPS:
-        rate: Fraction | None = parse_rate((fps or "").strip())
-        number = None
-    else:
-        rate = None
+    def __init__(self, workspace: Workspace, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rrin_workspace = workspace
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
         try:
-            number = int(factor)
-        except (TypeError, ValueError):
-            raise InputError(f"the factor must be a whole number, got {factor!r}") from None
-    if codec not in CODECS:
-        raise InputError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})")
-    quality = None
-    if str(crf if crf is not None else "").strip():
-        try:
-            quality = int(str(crf).strip())
-        except ValueError:
-            raise InputError(f"the quality (CRF) must be a whole number, got {crf!r}") from None
-        if not 0 <= quality <= 63:
-            raise InputError(f"the quality (CRF) must be between 0 and 63, got {quality}")
-    return VideoRequest(factor=number if rate is None else None, fps=rate, model_key=model or None,
-                        codec=codec, crf=quality)
+            check_request_files(inputs, self.rrin_workspace)
+        except InputError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
 
-async def _in_thread(function, *args):
-    """Run a job in a worker thread; if Gradio cancels the handler, tell the job to stop."""
-    cancel = threading.Event()
-    try:
-        return await asyncio.to_thread(function, *args, cancel=cancel)
-    except asyncio.CancelledError:
-        cancel.set()
-        raise
+def _session(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None)
 
 
-async def _job(runner: JobRunner, function, *args):
-    """:func:`_in_thread`, with a cancelled job or any failure shown in the page as one line."""
-    try:
-        return await _in_thread(function, *args)
-    except Cancelled:
-        raise gr.Error(_CANCELLED, print_exception=False) from None
-    except Exception as exc:  # noqa: BLE001 - shown as one line, logged in full when unexpected
-        raise _page_error(runner, exc) from None
+def _problem(text: str | None) -> str:
+    return f"{_PROBLEM}{text}" if text else ""
 
 
-def build_app(runner: JobRunner, max_upload_mb: int | None = None) -> gr.Blocks:
+def _split(make) -> tuple[str, str | None]:
+    """The page's one "Make" choice ("2" … "16" or "fps") as the actions' (mode, factor)."""
+    return (MODE_FPS, None) if make == _FPS else (MODE_FACTOR, make)
+
+
+def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Sessions | None = None) -> gr.Blocks:
     """The page for ``runner``'s workspace and models (not launched).
 
     ``max_upload_mb`` is only shown; ``launch(max_file_size=…)`` enforces it.
     """
-    models = runner.models
-    workspace = runner.workspace
-    limit = f" Uploads up to {max_upload_mb} MB." if max_upload_mb else ""
+    actions = Actions(runner, sessions)
+    models, workspace = runner.models, runner.workspace
+    choices = models.dropdown()
+    limit = f", up to {max_upload_mb:,} MB" if max_upload_mb else ""
+    hint = f"MP4, MKV, WebM, MOV, AVI and most other videos{limit}."
 
-    def facts(video, mode, factor, fps, model):
-        if not video:
-            return "Upload a video (or pick one from the shared folder)."
-        shown = []
-        try:
-            found = runner.probe(video)
-            shown.append(found.markdown())
-            shown.append(runner.estimate(found, _video_request(mode, factor, fps, model, "libx264", None)))
-        except RRINError as exc:
-            shown.append(f"**Error:** {_readable(runner, exc)}")
-        except Exception as exc:  # noqa: BLE001 - shown as one line, logged in full
-            traceback.print_exception(exc, file=sys.stderr)
-            shown.append(f"**Error:** unexpected {type(exc).__name__}: {_readable(runner, exc)}")
-        return "\n\n".join(shown)
+    def api_error(exc: BaseException) -> gr.Error:
+        return gr.Error(actions.message(exc), print_exception=False)
 
-    def position_range(video):
+    # ---------------------------------------------------------------- handlers: before a job
+
+    def shown(estimate) -> tuple[str, str]:
+        """(the line under the video, the line above Start) for an :class:`Estimate`."""
+        if estimate.problem and not estimate.facts:
+            return _problem(estimate.problem), ""
+        info = estimate.facts or hint
+        if estimate.problem:
+            return info, _problem(estimate.problem)
+        line = estimate.plan
+        if estimate.measure:
+            line += " Measuring this computer's speed on the first frames…"
+        return info, line
+
+    def page_facts(video, make, fps, model, codec, crf):
+        return shown(actions.estimate(video, *_split(make), fps, model, codec, crf))
+
+    async def page_measure(video, make, fps, model, codec, crf):
+        estimate = await actions.measure(video, *_split(make), fps, model, codec, crf)
+        estimate.measure = False
+        return shown(estimate)
+
+    def api_facts(video, mode, factor, fps, model):
+        return actions.estimate(video, mode, factor, fps, model).api_text()
+
+    def midpoint(video):
         try:
             found = runner.probe(video) if video else None
-        except Exception:  # noqa: BLE001 - the facts line says what is wrong
+        except Exception:  # noqa: BLE001 - the line under the video says what is wrong
             found = None
-        end = max(found.duration or 0.0, 0.0) if found else 0.0
-        return round(end / 2, 2)
-
-    async def convert(video, mode, factor, fps, model, codec, crf, progress=gr.Progress()):
-        if not video:
-            raise gr.Error("Upload a video first.", print_exception=False)
-        try:
-            request = _video_request(mode, factor, fps, model, codec, crf)
-        except RRINError as exc:
-            raise _page_error(runner, exc) from None
-
-        def report(done, total, left):
-            text = f"{done}/{total} frames" if total else f"{done} frames"
-            if left is not None:
-                text += f", {format_duration(left)} left"
-            progress((done, total) if total else None, desc=text, unit="frames")
-
-        progress(0, desc="starting")
-        outcome = await _job(runner, runner.convert_video, video, request, report)
-        status = (f"Done: {outcome.frames_out} frames from {outcome.frames_in} in "
-                  f"{format_duration(outcome.seconds)} → {outcome.path.name}")
-        for warning in outcome.warnings:
-            status += f"\n\nwarning: {workspace.relative_message(warning)}"
-        if outcome.error:
-            status += (f"\n\n**Error:** {workspace.relative_message(outcome.error)}; "
-                       f"the result has the {outcome.frames_in} frames that decoded")
-        return str(outcome.path), str(outcome.path), status
-
-    async def preview(video, position, mode, factor, fps, model):
-        if not video:
-            raise gr.Error("Upload a video first.", print_exception=False)
-        try:
-            request = _video_request(mode, factor, fps, model, "libx264", None)
-        except RRINError as exc:
-            raise _page_error(runner, exc) from None
-        outcome = await _job(runner, runner.preview, video, position or 0.0, request)
-        caption = (f"The new frame at t = {outcome.t:.2f} between the frames at {outcome.time_s:.2f} s and the next "
-                   f"(model time {outcome.seconds:.2f} s; the estimate above now uses it).")
-        return str(outcome.before), str(outcome.middle), str(outcome.after), caption, facts(video, mode, factor, fps, model)
-
-    async def pair(image0, image1, t, count, model):
-        if not image0 or not image1:
-            raise gr.Error("Give two images.", print_exception=False)
-        count = int(count or 1)
-        times = [float(t)] if count <= 1 else [k / (count + 1) for k in range(1, count + 1)]
-        outcome = await _job(runner, runner.pair, image0, image1, times, model or None, True)
-        frames = [(str(path), f"t = {t:.3f}") for path, t in zip(outcome.frames, outcome.times)]
-        pictures = [(str(path), path.stem) for path in outcome.explanation]
-        return frames, pictures
+        return round(max(found.duration or 0.0, 0.0) / 2, 2) if found else 0.0
 
     def pick_shared(name):
         if not name:
-            return gr.update()
+            return gr.update(), gr.update()
         try:
-            return str(workspace.shared_file(name))
-        except RRINError as exc:
-            raise _page_error(runner, exc) from None
+            return str(workspace.import_shared(name)), gr.update()
+        except Exception as exc:  # noqa: BLE001
+            return gr.update(), _problem(actions.message(exc))
 
-    with gr.Blocks(title="rrin", analytics_enabled=False, delete_cache=(1800, 4 * 3600)) as app:
-        gr.Markdown("# rrin: video frame interpolation\nNew in-between frames for smooth slow motion or a "
-                    "higher frame rate. Everything runs on this computer; jobs run one at a time." + limit)
-        gr.Markdown(models.table(), elem_id="models")
-        choices = models.dropdown()
-        with gr.Tab("Video"):
-            with gr.Row():
-                with gr.Column():
-                    video = gr.Video(label="Input", sources=["upload"], elem_id="input-video")
+    # ---------------------------------------------------------------- handlers: the jobs
+
+    def begin(request: gr.Request):
+        actions.sessions.ask(_session(request))
+
+    def begin_convert(request: gr.Request):
+        begin(request)
+        return None, gr.update(value=None, visible=False), "", ""
+
+    async def page_convert(video, make, fps, model, codec, crf, request: gr.Request, progress=gr.Progress()):
+        try:
+            path, done = await actions.convert(video, *_split(make), fps, model, codec, crf, progress,
+                                               _session(request))
+        except Cancelled:
+            return gr.update(), gr.update(), "", CANCELLED
+        except Exception as exc:  # noqa: BLE001 - one sentence next to Start
+            return gr.update(), gr.update(), "", _problem(actions.message(exc))
+        return str(path), gr.update(value=str(path), visible=True), done, ""
+
+    async def api_convert(video, mode, factor, fps, model, codec, crf, request: gr.Request, progress=gr.Progress()):
+        try:
+            path, done = await actions.convert(video, mode, factor, fps, model, codec, crf, progress, _session(request))
+        except Exception as exc:  # noqa: BLE001
+            raise api_error(exc) from None
+        return str(path), str(path), done
+
+    def begin_preview(request: gr.Request):
+        begin(request)
+        return ""
+
+    async def page_preview(video, position, make, fps, model, request: gr.Request, progress=gr.Progress()):
+        try:
+            before, middle, after, caption = await actions.preview(video, position, *_split(make), fps, model,
+                                                                   progress, _session(request))
+        except Exception as exc:  # noqa: BLE001
+            return gr.update(), gr.update(), gr.update(), _problem(actions.message(exc))
+        return str(before), str(middle), str(after), caption
+
+    async def api_preview(video, position, mode, factor, fps, model, request: gr.Request):
+        try:
+            before, middle, after, caption = await actions.preview(video, position, mode, factor, fps, model,
+                                                                   None, _session(request))
+        except Exception as exc:  # noqa: BLE001
+            raise api_error(exc) from None
+        return str(before), str(middle), str(after), caption
+
+    def begin_pair(request: gr.Request):
+        begin(request)
+        return ""
+
+    async def page_pair(image0, image1, t, count, model, request: gr.Request, progress=gr.Progress()):
+        try:
+            frames, pictures = await actions.pair(image0, image1, t, count, model, progress, _session(request))
+        except Exception as exc:  # noqa: BLE001
+            return gr.update(), gr.update(), _problem(actions.message(exc))
+        return frames, pictures, ""
+
+    async def api_pair(image0, image1, t, count, model, request: gr.Request):
+        try:
+            return await actions.pair(image0, image1, t, count, model, None, _session(request))
+        except Exception as exc:  # noqa: BLE001
+            raise api_error(exc) from None
+
+    def page_cancel(request: gr.Request):
+        return CANCELLED if actions.sessions.cancel(_session(request)) else gr.update()
+
+    def closed(request: gr.Request):
+        actions.sessions.close(_session(request))
+
+    # ---------------------------------------------------------------- the page
+
+    private = dict(api_visibility="private")
+    with _Page(workspace, title="rrin: smoother video", analytics_enabled=False, delete_cache=(1800, 4 * 3600)) as app:
+        gr.Markdown("# rrin: smoother video\nNew in-between frames for smooth slow motion or a higher frame rate. "
+                    "Everything stays on this computer.", elem_id="intro")
+        with gr.Tab("Video", elem_id="tab-video"):
+            with gr.Row(equal_height=False):
+                with gr.Column(min_width=300, elem_id="input-column"):
+                    video = gr.Video(label="Your video", sources=["upload"], height=220, elem_id="input-video")
+                    shared = None
                     if workspace.share_dir is not None:
-                        shared = gr.Dropdown(workspace.shared_videos(), value=None, label="…or a video from the shared folder",
-                                             elem_id="shared")
-                        shared.change(pick_shared, shared, video, api_visibility="private")
-                with gr.Column():
-                    result = gr.Video(label="Result", interactive=False, elem_id="result-video")
-                    download = gr.File(label="Download", interactive=False, elem_id="download")
-            info = gr.Markdown("Upload a video (or pick one from the shared folder).", elem_id="facts")
-            with gr.Row():
-                mode = gr.Radio([_MODE_FACTOR, _MODE_FPS], value=_MODE_FACTOR, label="Make")
-                factor = gr.Dropdown(FACTORS, value=2, label=f"×N: N−1 new frames between each pair (2…{MAX_FACTOR})",
-                                     allow_custom_value=True)
-                fps = gr.Textbox("60", label="target fps (60, 59.94, 24000/1001)")
-            with gr.Row():
-                model = gr.Dropdown(choices, value=models.default_key, label="Model", interactive=bool(choices))
-                codec = gr.Dropdown(list(OUTPUT_EXTENSIONS), value="libx264", label="Codec (ffv1: lossless .mkv)")
-                crf = gr.Textbox("", label="Quality: CRF, lower is better", elem_id="crf",
-                                 placeholder="empty: the codec's default (x264/x265 18, VP9 31, AV1 30)")
-            with gr.Accordion("Preview one pair before a long job", open=False):
-                position = gr.Number(0, minimum=0, label="at (seconds from the start)", elem_id="position")
-                preview_button = gr.Button("Preview", elem_id="preview")
+                        shared = gr.Dropdown(workspace.shared_videos(), value=None,
+                                             label="…or a video from the shared folder", elem_id="shared")
+                    info = gr.Markdown(hint, elem_id="facts")
+                with gr.Column(min_width=300, elem_id="settings-column"):
+                    make = gr.Radio([(f"×{n}", str(n)) for n in FACTORS] + [("a frame rate", _FPS)], value="2",
+                                    label="Make N times as many frames, or a frame rate", elem_id="make")
+                    fps = gr.Textbox("60", label="Frames per second (60, 59.94, 24000/1001…)", visible=False,
+                                     elem_id="fps")
+                    model = gr.Radio(choices, value=models.default_key, label="Model", interactive=bool(choices),
+                                     elem_id="model")
+                    estimate = gr.Markdown(elem_id="estimate")
+                    with gr.Row():
+                        start = gr.Button("Start", variant="primary", elem_id="start", min_width=100)
+                        stop = gr.Button("Cancel", variant="secondary", elem_id="cancel", min_width=100)
+                    status = gr.Markdown(elem_id="status")
+                    with gr.Accordion("File format and quality", open=False, elem_id="more"):
+                        codec = gr.Radio([(name, key) for key, name in CODEC_NAMES.items()], value="libx264",
+                                         label="File format", elem_id="codec")
+                        crf = gr.Textbox("", label="Quality number (lower is better; empty: the format's default)",
+                                         elem_id="crf", placeholder="empty")
+                with gr.Column(min_width=300, elem_id="result-column"):
+                    result = gr.Video(label="Result", interactive=False, height=220, elem_id="result-video")
+                    done = gr.Markdown(elem_id="done")
+                    download = gr.File(label="Download", interactive=False, visible=False, elem_id="download")
+            with gr.Accordion("Check one new frame before a long job", open=False, elem_id="preview-box"):
                 with gr.Row():
-                    before = gr.Image(label="frame before", interactive=False, type="filepath")
+                    position = gr.Number(0, minimum=0, label="At (seconds from the start)", elem_id="position")
+                    preview_button = gr.Button("Make one frame", elem_id="preview")
+                with gr.Row():
+                    before = gr.Image(label="frame before", interactive=False, type="filepath", elem_id="preview-before")
                     middle = gr.Image(label="new frame", interactive=False, type="filepath", elem_id="preview-new")
-                    after = gr.Image(label="frame after", interactive=False, type="filepath")
-                preview_caption = gr.Markdown()
-            with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="start")
-                stop = gr.Button("Cancel", variant="stop", elem_id="cancel")
-            status = gr.Markdown(elem_id="status")
+                    after = gr.Image(label="frame after", interactive=False, type="filepath", elem_id="preview-after")
+                caption = gr.Markdown(elem_id="preview-caption")
 
-            facts_inputs = [video, mode, factor, fps, model]
-            video.change(facts, facts_inputs, info, api_name="facts", concurrency_id="facts", concurrency_limit=4,
-                         show_progress="hidden")
-            for trigger in (mode.change, factor.change, fps.change, model.change):
-                trigger(facts, facts_inputs, info, api_visibility="private", concurrency_id="facts",
-                        concurrency_limit=4, show_progress="hidden", trigger_mode="always_last")
-            video.change(position_range, video, position, api_visibility="private", show_progress="hidden")
-            job = start.click(convert, [video, mode, factor, fps, model, codec, crf], [result, download, status],
-                              api_name="convert", concurrency_id="cpu", concurrency_limit=1)
-            look = preview_button.click(preview, [video, position, mode, factor, fps, model],
-                                        [before, middle, after, preview_caption, info], api_name="preview",
-                                        concurrency_id="cpu", concurrency_limit=1)
-            stop.click(lambda: _CANCELLED, None, status, cancels=[job, look], queue=False, api_visibility="private")
+        with gr.Tab("Two images", elem_id="tab-pair"):
+            with gr.Row():
+                image0 = gr.Image(label="First image", type="filepath", sources=["upload"], height=220, elem_id="image0")
+                image1 = gr.Image(label="Second image", type="filepath", sources=["upload"], height=220, elem_id="image1")
+            with gr.Row():
+                count = gr.Slider(1, 7, value=1, step=1, label="New frames between them", elem_id="count")
+                t = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Where the new frame is (0: first image, 1: second)",
+                              elem_id="t")
+            pair_model = gr.Radio(choices, value=models.default_key, label="Model", interactive=bool(choices),
+                                  elem_id="pair-model")
+            go = gr.Button("Make the frames", variant="primary", elem_id="interpolate")
+            pair_status = gr.Markdown(elem_id="pair-status")
+            frames = gr.Gallery(label="New frames", columns=4, object_fit="contain", fit_columns=False,
+                                preview=False, elem_id="pair-frames")
+            gr.Markdown("**How the network made the middle frame.** In the motion pictures the colour is the "
+                        "direction things move (the colour wheel in the top-right corner is the key; the number "
+                        "under it, the speed that shows as full colour) and white is still.")
+            pictures = gr.Gallery(label="How it was made", columns=4, object_fit="contain", fit_columns=False,
+                                  preview=False, elem_id="explain")
 
-        with gr.Tab("Two images"):
-            with gr.Row():
-                image0 = gr.Image(label="first image (t = 0)", type="filepath", sources=["upload"], elem_id="image0")
-                image1 = gr.Image(label="second image (t = 1)", type="filepath", sources=["upload"], elem_id="image1")
-            with gr.Row():
-                t = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="t (with one frame)")
-                count = gr.Slider(1, 7, value=1, step=1, label="frames between (more than 1: evenly spaced)")
-                pair_model = gr.Dropdown(choices, value=models.default_key, label="Model", interactive=bool(choices))
-            go = gr.Button("Interpolate", variant="primary", elem_id="interpolate")
-            frames = gr.Gallery(label="in-between frames", columns=4, elem_id="pair-frames")
-            pictures = gr.Gallery(label="what the network did: flows (colour = direction, legend in the corner), "
-                                        "weight maps, warped frames, blend, residue", columns=5, elem_id="explain")
-            go.click(pair, [image0, image1, t, count, pair_model], [frames, pictures], api_name="pair",
-                     concurrency_id="cpu", concurrency_limit=1)
-        gr.Markdown(f"Accepted videos: {' '.join(INPUT_VIDEO_EXTENSIONS)}. The same conversion is an API "
-                    "(see *Use via API* below and docs/ui.md).")
-        if workspace.share_dir is not None:
-            app.load(lambda: gr.update(choices=workspace.shared_videos()), None, shared, api_visibility="private")
+        with gr.Accordion("About the models", open=False, elem_id="about-models"):
+            gr.Markdown(models.details(), elem_id="models")
+        gr.Markdown("This page is also an API: see *Use via API* below and docs/ui.md.", elem_id="footer-note")
+
+        # ------------------------------------------------------------ wiring
+        settings = [video, make, fps, model, codec, crf]
+        for trigger in (video.change, make.change, fps.change, model.change, codec.change, crf.change):
+            trigger(page_facts, settings, [info, estimate], concurrency_id="facts", concurrency_limit=4,
+                    show_progress="hidden", trigger_mode="always_last", **private).then(
+                page_measure, settings, [info, estimate], concurrency_id="measure", concurrency_limit=1,
+                show_progress="hidden", trigger_mode="always_last", **private)
+        make.change(lambda m: gr.update(visible=m == _FPS), make, fps, queue=False, show_progress="hidden", **private)
+        count.change(lambda n: gr.update(visible=int(n or 1) <= 1), count, t, queue=False, show_progress="hidden",
+                     **private)
+        video.change(midpoint, video, position, show_progress="hidden", **private)
+        if shared is not None:
+            shared.change(pick_shared, shared, [video, info], show_progress="hidden", **private)
+            app.load(lambda: gr.update(choices=workspace.shared_videos()), None, shared, **private)
+
+        cpu = dict(concurrency_id="cpu", concurrency_limit=1)
+        job = start.click(begin_convert, None, [result, download, done, status], queue=False, **private).then(
+            page_convert, settings, [result, download, done, status], show_progress_on=[status], **cpu, **private)
+        look = preview_button.click(begin_preview, None, caption, queue=False, **private).then(
+            page_preview, [video, position, make, fps, model], [before, middle, after, caption],
+            show_progress_on=[caption], **cpu, **private)
+        stop.click(page_cancel, None, status, cancels=[job, look], queue=False, show_progress="hidden", **private)
+        go.click(begin_pair, None, pair_status, queue=False, **private).then(
+            page_pair, [image0, image1, t, count, pair_model], [frames, pictures, pair_status],
+            show_progress_on=[pair_status], **cpu, **private)
+        app.unload(closed)
+
+        # The API: the same actions, raising their problems, on hidden triggers (never
+        # clicked) with plain inputs, so that the actions check every value themselves.
+        with gr.Group(visible=False):
+            api = gr.Button(visible=False, elem_id="api-only")
+            plain = dict(visible=False)
+            api_mode, api_fps = gr.Textbox(label="mode", **plain), gr.Textbox(label="fps", **plain)
+            api_factor, api_model = gr.Number(label="factor", **plain), gr.Textbox(label="model", **plain)
+            api_codec, api_crf = gr.Textbox(label="codec", **plain), gr.Textbox(label="crf", **plain)
+            api_position, api_t, api_count = (gr.Number(label="position", **plain), gr.Number(label="t", **plain),
+                                              gr.Number(label="count", **plain))
+        choice = [api_mode, api_factor, api_fps, api_model]
+        api.click(api_facts, [video, *choice], info, api_name="facts", concurrency_id="facts", concurrency_limit=4)
+        api.click(api_convert, [video, *choice, api_codec, api_crf], [result, download, done], api_name="convert", **cpu)
+        api.click(api_preview, [video, api_position, *choice], [before, middle, after, caption], api_name="preview",
+                  **cpu)
+        api.click(api_pair, [image0, image1, api_t, api_count, api_model], [frames, pictures], api_name="pair", **cpu)
     app.queue(default_concurrency_limit=1)
     return app

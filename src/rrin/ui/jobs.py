@@ -26,12 +26,13 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .facts import SpeedBook, VideoFacts, plan_frames, probe
+from .facts import FramePlan, VideoFacts, plan_frames, probe
 from .models import ModelChoices, model_config
+from .speed import Speed, SpeedBook, Stopped, Stopwatch, rough_speed
 from .workspace import Workspace, safe_stem
 
 __all__ = ["Cancelled", "VideoRequest", "VideoOutcome", "PreviewOutcome", "PairOutcome", "JobRunner",
-           "OUTPUT_EXTENSIONS", "ProgressTracker"]
+           "OUTPUT_EXTENSIONS"]
 
 #: The container each codec's result is written in (all play in a browser but ffv1).
 OUTPUT_EXTENSIONS = {"libx264": ".mp4", "libx265": ".mp4", "libsvtav1": ".mp4", "libvpx-vp9": ".webm", "ffv1": ".mkv"}
@@ -86,32 +87,14 @@ class PairOutcome:
     explanation: list[Path]
 
 
-class ProgressTracker:
-    """The ``progress`` hook for :func:`~rrin.inference.convert.convert`: raises
-    :class:`Cancelled` once ``cancel`` is set, else passes frames done, the total (which
-    ``convert`` sets on ``total``) and the seconds left to ``report``, at most 4 times a second."""
+def _cancel_check(cancel: threading.Event | None) -> Callable[[Stopwatch], BaseException | None]:
+    """A :class:`Stopwatch` ``stop`` that ends the job once ``cancel`` is set."""
+    return lambda watch: Cancelled("cancelled") if cancel is not None and cancel.is_set() else None
 
-    def __init__(self, report: Report | None, cancel: threading.Event | None) -> None:
-        self.report, self.cancel = report, cancel
-        self.total: int | None = None
-        self.done = 0
-        self._start: float | None = None
-        self._first = 0
-        self._last = 0.0
 
-    def __call__(self, done: int) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled("cancelled")
-        self.done = done
-        now = time.monotonic()
-        if self._start is None:
-            self._start, self._first = now, done
-        if self.report is None or (now - self._last < 0.25 and done != self.total):
-            return
-        self._last = now
-        rate = (done - self._first) / max(now - self._start, 1e-9)
-        left = (self.total - done) / rate if self.total and rate > 0 else None
-        self.report(done, self.total, left)
+#: A measurement (:meth:`JobRunner.measure`) ends after two pairs (the first is warm-up), or
+#: after this many seconds.
+_MEASURE_SECONDS = 60.0
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -162,13 +145,65 @@ class JobRunner:
         """The facts of the upload or shared file at ``path`` (:class:`InputError` if unreadable)."""
         return probe(self.workspace.check_input(path))
 
-    def estimate(self, facts: VideoFacts, request: VideoRequest) -> str:
-        """A line with the frames the job makes and its estimated time (:class:`InputError`
-        for choices the job would refuse)."""
+    def _speed_key(self, request: VideoRequest) -> str:
+        return f"{self.model_key(request.model_key)}|{request.codec}"
+
+    def pace(self, facts: VideoFacts, request: VideoRequest) -> tuple[FramePlan, Speed, bool]:
+        """The job's frames, its pace and whether that pace was measured at this very size
+        (:class:`InputError` for choices the job would refuse). Unmeasured: a rough one."""
         plan = plan_frames(facts, request.factor if request.fps is None else None, request.fps)
-        key = self.model_key(request.model_key)
-        config = model_config(self.models.source(request.model_key))
-        return self.speeds.describe(key, config, facts, plan)
+        speed, exact = self.speeds.lookup(self._speed_key(request), facts.width, facts.height)
+        if speed is None:
+            config = model_config(self.models.source(request.model_key))
+            speed = rough_speed(config, facts.width, facts.height)
+        return plan, speed, exact
+
+    def measure(self, path: str | Path, request: VideoRequest, cancel: threading.Event | None = None) -> Speed | None:
+        """Time the job on this machine: run the real conversion of the video at ``path``
+        for its first few pairs (then stop it; nothing is kept) and record the pace.
+
+        None when another job holds the machine (a measurement then would be wrong and would
+        slow that job) or the video is too short to time."""
+        from ..inference.convert import ConvertJob, convert
+
+        source = self.workspace.check_input(path)
+        model = self.models.source(request.model_key)
+        facts = probe(source)
+        plan = plan_frames(facts, request.factor if request.fps is None else None, request.fps)
+        if not self._lock.acquire(blocking=False):
+            return None
+        cancelled = _cancel_check(cancel)
+        start = time.monotonic()
+
+        def enough(watch: Stopwatch) -> BaseException | None:
+            _, pairs = watch.steady()
+            if pairs >= 1 - 1e-9 or time.monotonic() - start > _MEASURE_SECONDS:
+                return Stopped()
+            return cancelled(watch)
+
+        watch = self._stopwatch(plan, stop=enough)
+        try:
+            with self.workspace.job_folder() as folder:
+                job = ConvertJob(input=source, output=folder / f"measure{OUTPUT_EXTENSIONS.get(request.codec, '.mp4')}",
+                                 factor=request.factor if request.fps is None else None, fps=request.fps,
+                                 codec=request.codec, crf=request.crf)
+                try:
+                    convert(job, model=model, device=self.device, precision=self.precision, backend=self.backend,
+                            progress=watch)
+                except Stopped:
+                    pass
+        finally:
+            self._lock.release()
+        speed = watch.speed(facts.width, facts.height)
+        if speed is not None:
+            self.speeds.record(self._speed_key(request), speed)
+        return speed
+
+    @staticmethod
+    def _stopwatch(plan: FramePlan, report=None, stop=None, prior: Speed | None = None) -> Stopwatch:
+        pairs = max(plan.frames_in - 1, 1)
+        return Stopwatch(report, stop, prior, pair_frames=(plan.frames_out - 1) / pairs,
+                         new_per_pair=plan.new_frames / pairs)
 
     def convert_video(self, path: str | Path, request: VideoRequest, report: Report | None = None,
                       cancel: threading.Event | None = None) -> VideoOutcome:
@@ -182,24 +217,28 @@ class JobRunner:
         if request.codec not in OUTPUT_EXTENSIONS:
             raise InputError(f"unknown codec {request.codec!r} (choose from {', '.join(OUTPUT_EXTENSIONS)})")
         name = f"{safe_stem(source.name)}_{request.label()}{OUTPUT_EXTENSIONS[request.codec]}"
+        plan, prior, _ = self.pace(facts, request)
         with self._slot(cancel), self.workspace.job_folder() as folder:
             job = ConvertJob(input=source, output=folder / name, factor=request.factor if request.fps is None else None,
                              fps=request.fps, codec=request.codec, crf=request.crf)
-            tracker = ProgressTracker(report, cancel)
+            watch = self._stopwatch(plan, report, _cancel_check(cancel), prior)
+            if report is not None:
+                report(0, plan.frames_out, prior.seconds(plan.new_frames))
             start = time.perf_counter()
             report_ = convert(job, model=model, device=self.device, precision=self.precision,
-                              backend=self.backend, progress=tracker)
+                              backend=self.backend, progress=watch)
             seconds = time.perf_counter() - start
             result = report_.result
-            self.speeds.record(self.model_key(request.model_key), facts.width, facts.height,
-                               result.frames_out - result.frames_in, result.timings.get("model", 0.0))
+            speed = watch.speed(facts.width, facts.height)
+            if speed is not None:
+                self.speeds.record(self._speed_key(request), speed)
             kept = self.workspace.keep_result(folder / name)
         return VideoOutcome(kept, result.frames_in, result.frames_out, seconds, list(report_.warnings), result.error)
 
     def preview(self, path: str | Path, position: float, request: VideoRequest,
                 cancel: threading.Event | None = None) -> PreviewOutcome:
         """Interpolate the pair of frames at ``position`` seconds (the last pair if past
-        the end) at the job's middle new time step; times it for the estimate."""
+        the end) at the job's middle new time step."""
         from ..inference.convert import ConvertJob, model_runner
 
         source = self.workspace.check_input(path)
@@ -219,11 +258,6 @@ class JobRunner:
                 start = time.perf_counter()
                 middle = next(iter(run(img0, img1, [t])))
                 seconds = time.perf_counter() - start
-                if seconds < 2.0:  # the first call warms up (DIS, kernels): time a second one
-                    start = time.perf_counter()
-                    list(run(img0, img1, [t]))
-                    seconds = min(seconds, time.perf_counter() - start)
-        self.speeds.record(self.model_key(request.model_key), width, height, 1, seconds)
         folder = self.workspace.keep_result_folder()
         before = _save_rgb(folder / "before.png", frame0.astype(np.float32) / 255)
         after = _save_rgb(folder / "after.png", frame1.astype(np.float32) / 255)

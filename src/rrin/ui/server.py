@@ -8,6 +8,7 @@ the workspace and restores the environment.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import os
 import socket
@@ -29,8 +30,8 @@ _OFFLINE_ENVIRONMENT = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "
 @dataclass(frozen=True)
 class UISettings:
     """``rrin ui``'s options: where to listen, the model preselected (a shipped name or a
-    weights file; None: the default shipped model), the shared folder, the upload limit and
-    the inference options."""
+    weights file; None: the default shipped model), the shared folder, the upload limit, the
+    inference options and the password (required to listen beyond the loopback)."""
 
     host: str = "127.0.0.1"
     port: int = 7860
@@ -40,6 +41,7 @@ class UISettings:
     device: str = "auto"
     precision: str = "auto"
     backend: str = "auto"
+    password: str | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -64,10 +66,12 @@ def _port_free(host: str, port: int) -> bool:
 
 class RunningApp:
     """A started page: ``url``, ``blocks`` (the Gradio app), ``runner`` (its
-    :class:`~rrin.ui.jobs.JobRunner`) and ``workspace``; :meth:`close` it."""
+    :class:`~rrin.ui.jobs.JobRunner`), ``workspace`` and ``sessions`` (which tab runs what:
+    :class:`~rrin.ui.sessions.Sessions`); :meth:`close` it."""
 
-    def __init__(self, blocks, url: str, runner, saved_environment: dict[str, str | None]) -> None:
+    def __init__(self, blocks, url: str, runner, sessions, saved_environment: dict[str, str | None]) -> None:
         self.blocks, self.url, self.runner, self.workspace = blocks, url, runner, runner.workspace
+        self.sessions = sessions
         self._saved = saved_environment
 
     def close(self) -> None:
@@ -109,6 +113,12 @@ def _restore(saved: dict) -> None:
             os.environ[name] = value
 
 
+def _password_check(password: str):
+    """Gradio's ``auth``: any user name, this password (compared in constant time)."""
+    expected = password.encode()
+    return lambda username, given: hmac.compare_digest(str(given or "").encode(), expected)
+
+
 def start(settings: UISettings) -> RunningApp:
     """Serve the page in background threads; returns once it answers on its URL.
 
@@ -117,12 +127,16 @@ def start(settings: UISettings) -> RunningApp:
     """
     from .jobs import JobRunner
     from .models import ModelChoices
+    from .sessions import Sessions
     from .workspace import Workspace
 
     if not 1 <= settings.port <= 65535:
         raise InputError(f"--port must be between 1 and 65535, got {settings.port}")
     if settings.max_upload_mb < 1:
         raise InputError(f"--max-upload-mb must be at least 1, got {settings.max_upload_mb}")
+    if not is_loopback(settings.host) and not settings.password:
+        raise InputError(f"listening on {settings.host} lets other computers use the page: give it a password "
+                         "(--password-file FILE) or listen on 127.0.0.1")
     if not _port_free(settings.host, settings.port):
         raise InputError(f"cannot listen on {settings.host}:{settings.port}: the port is in use or the address "
                          "is not this machine's (choose another with --port / --host)")
@@ -143,19 +157,22 @@ def start(settings: UISettings) -> RunningApp:
 
             raise ConfigError("rrin ui needs Gradio: pip install 'rrin[ui]'") from None
         _hub_offline(saved)
-        from .app import CSS, build_app
+        from .app import CSS, build_app, head
 
         runner = JobRunner(workspace, models, settings.device, settings.precision, settings.backend)
-        blocks = build_app(runner, settings.max_upload_mb)
+        sessions = Sessions()
+        blocks = build_app(runner, settings.max_upload_mb, sessions)
         _, url, _ = blocks.launch(
             server_name=settings.host, server_port=settings.port, share=False, inbrowser=False,
             prevent_thread_lock=True, quiet=True, show_error=False, max_file_size=f"{settings.max_upload_mb}mb",
-            allowed_paths=[str(workspace.share_dir)] if workspace.share_dir is not None else None,
-            blocked_paths=None, ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False,
-            footer_links=["api", "settings"], css=CSS,
+            allowed_paths=None, blocked_paths=None, ssr_mode=False, mcp_server=False, pwa=False,
+            enable_monitoring=False, footer_links=["api", "settings"], css=CSS,
+            head=head(settings.max_upload_mb),
+            auth=_password_check(settings.password) if settings.password else None,
+            auth_message="Enter this page's password (any user name)." if settings.password else None,
         )
     except BaseException:
         workspace.remove()
         _restore(saved)
         raise
-    return RunningApp(blocks, url, runner, saved)
+    return RunningApp(blocks, url, runner, sessions, saved)

@@ -10,8 +10,12 @@ One private folder (mode 0700) per running app::
 Uploads and results older than 4 hours are pruned when a job starts (:meth:`Workspace.prune`);
 the whole folder is deleted when the app stops.
 
-Files are read only from ``cache/`` (uploads) and the ``--share-dir`` folder; every path that
-comes from the page is resolved (symlinks followed) and checked against those folders.
+Files are read only from the uploads (``cache/`` but not ``cache/results/``) and the
+``--share-dir`` folder; every path that comes from the page is resolved (symlinks followed)
+and checked against those folders. A file that comes in an API request is accepted only if it
+is an upload (:meth:`Workspace.is_upload`), checked before anything opens or copies it. A video
+picked from the shared folder is copied into ``cache/`` (:meth:`Workspace.import_shared`), so
+the server never hands out the shared folder's files by path.
 """
 
 from __future__ import annotations
@@ -74,18 +78,23 @@ class Workspace:
         for folder in (self.cache, self.jobs, self.results):
             folder.mkdir(mode=0o700)
 
-    def readable_roots(self) -> list[Path]:
-        """The folders the page may read from."""
-        return [self.cache] + ([self.share_dir] if self.share_dir is not None else [])
+    def is_upload(self, path: str | os.PathLike) -> bool:
+        """True if ``path`` (resolved, symlinks followed) is in the upload cache (uploads and
+        the shared videos picked, not the results); nothing is opened."""
+        if not isinstance(path, (str, os.PathLike)) or not str(path) or "\0" in str(path):
+            return False
+        resolved = Path(os.path.abspath(path)).resolve()
+        return _inside(resolved, self.cache) and not _inside(resolved, self.results)
 
     def check_input(self, path: str | os.PathLike) -> Path:
-        """``path`` resolved, if it is an existing file inside the cache or the shared
+        """``path`` resolved, if it is an existing file among the uploads or in the shared
         folder; :class:`InputError` otherwise."""
         resolved = Path(path).resolve()
-        if not any(_inside(resolved, root) for root in self.readable_roots()):
+        shared = self.share_dir is not None and _inside(resolved, self.share_dir)
+        if not (self.is_upload(resolved) or shared):
             raise InputError(f"{Path(path).name}: the page can only read uploads and files in the shared folder")
         if not resolved.is_file():
-            raise InputError(f"{Path(path).name} does not exist (upload it again)")
+            raise InputError(f"{Path(path).name} is gone: upload it again")
         return resolved
 
     def shared_videos(self) -> list[str]:
@@ -116,6 +125,16 @@ class Workspace:
         if not _inside(path, self.share_dir) or not path.is_file():
             raise InputError(f"{name!r} is not a file of the shared folder")
         return path
+
+    def import_shared(self, name: str) -> Path:
+        """A copy of the shared folder's file ``name`` among the uploads (what the page plays
+        and converts), so that the server never serves the shared folder itself."""
+        source = self.shared_file(name)
+        folder = self.cache / f"shared-{uuid.uuid4().hex}"
+        folder.mkdir(mode=0o700)
+        target = folder / source.name
+        shutil.copyfile(source, target)
+        return target
 
     @contextlib.contextmanager
     def job_folder(self) -> Iterator[Path]:
