@@ -112,3 +112,30 @@ def test_bad_input_is_one_line_and_exit_2(pair, tmp_path, tiny_weights, capsys, 
     assert "Traceback" not in err
     if case == "exists":
         assert (tmp_path / "o.png").read_bytes() == b"keep me"
+
+
+def test_explain_outputs_are_checked_before_anything_is_written(pair, tmp_path, tiny_weights, capsys):
+    """--explain EXISTING_FILE wrote the frame, then failed with a FileExistsError traceback."""
+    a, b = map(str, pair)
+    out = tmp_path / "o.png"
+    (tmp_path / "notes.txt").write_text("keep me")
+    code, err = run_error(capsys, ["pair", a, b, "-o", str(out), "-m", str(tiny_weights), "--explain", str(tmp_path / "notes.txt")])
+    assert code == 2 and len(err.splitlines()) == 1 and "is a file, not a folder" in err and "Traceback" not in err
+    assert not out.exists() and (tmp_path / "notes.txt").read_text() == "keep me"
+    folder = tmp_path / "why"
+    folder.mkdir()
+    (folder / "blend.png").write_bytes(b"an earlier picture")
+    code, err = run_error(capsys, ["pair", a, b, "-o", str(out), "-m", str(tiny_weights), "--explain", str(folder)])
+    assert code == 2 and "blend.png already exists" in err and "--overwrite" in err
+    assert not out.exists() and sorted(p.name for p in folder.iterdir()) == ["blend.png"]
+    assert main(["pair", a, b, "-o", str(out), "-m", str(tiny_weights), "--explain", str(folder), "--overwrite", "-q"]) == 0
+    assert out.exists() and len(list(folder.glob("*.png"))) == 10
+
+
+def test_tiny_images_are_interpolated_and_explained(tmp_path, synthesis_weights):
+    """Images under 12 px crashed DIS (a traceback); the explanation's legend did not fit."""
+    a = write(tmp_path / "a.png", moving_square(height=5, width=7))
+    b = write(tmp_path / "b.png", moving_square(height=5, width=7, shift=1))
+    out = tmp_path / "o.png"
+    assert main(["pair", str(a), str(b), "-o", str(out), "-m", str(synthesis_weights), "--explain", str(tmp_path / "why")]) == 0
+    assert read_image(out).size == (5, 7) and read_image(tmp_path / "why" / "flow_01.png").size == (5, 7)

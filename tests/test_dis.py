@@ -1,5 +1,8 @@
 """DIS-flow models: the untrained network is the classical synthesis, and every path takes them."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -195,3 +198,31 @@ def test_flow_meter_scores_a_known_translation():
     # The only error left is the 5-column strip whose source left the frame.
     assert exact_score > zero_score + 10
     assert exact_score > 25
+
+
+def test_dis_takes_frames_of_any_size():
+    """OpenCV's DIS raised on frames under 12 px and killed the process (segfault) on short
+    wide ones; the sizes run in a child process so that a crash fails only this test (its
+    output names the last size tried)."""
+    script = (
+        "import numpy as np\n"
+        "from rrin.model.dis import dis_flow\n"
+        "rng = np.random.default_rng(0)\n"
+        "for preset in ('ultrafast', 'medium'):\n"
+        "    for h, w in [(8, 10), (1, 1), (5, 7), (12, 40), (16, 128), (31, 192), (24, 2000)]:\n"
+        "        print(preset, h, w, flush=True)\n"
+        "        a, b = (rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for _ in range(2))\n"
+        "        flow = dis_flow(a, b, preset)\n"
+        "        assert flow.shape == (2, h, w) and np.isfinite(flow).all(), flow.shape\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.returncode, result.stdout.splitlines()[-1:], result.stderr[-500:])
+
+
+def test_the_model_interpolates_tiny_frames():
+    model = RRIN(PRESETS["dis-synthesis"]).eval()
+    img0, img1 = torch.rand(1, 3, 8, 10), torch.rand(1, 3, 8, 10)
+    with torch.inference_mode():
+        output = model(img0, img1, 0.5)
+    assert output.img_t.shape == (1, 3, 8, 10) and torch.isfinite(output.img_t).all()

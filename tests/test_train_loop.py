@@ -19,7 +19,7 @@ from rrin.errors import CheckpointError, ConfigError, InputError
 from rrin.losses import TrainingLoss, census, charbonnier, flow_supervision, laplacian_pyramid, l1
 from rrin.model import RRIN, load_checkpoint
 from rrin.train import load_config, train
-from rrin.train.config import LossSection, dump_toml, parse_override
+from rrin.train.config import LossSection, config_from_dict, dump_toml, parse_override, to_dict
 from test_train_data import pan, texture, write_video
 
 TINY_MODEL = ["model.base_width=4", "model.flow_depth=4", "model.depth=3"]
@@ -64,6 +64,20 @@ def test_config_errors_name_the_key(tmp_path):
     assert config.model.build().to_dict() == {**RRIN().config.to_dict(), "base_width": 16, "depth": 3}
     assert config.init.from_ == "w.safetensors"
     assert "from = \"w.safetensors\"" in dump_toml({"init": {"from": "w.safetensors"}})
+
+
+def test_dump_toml_reads_back_to_the_same_config():
+    """The hand-written TOML writer wrote control characters raw (a path with a newline or
+    a tab became a file TOML refuses); every value now reads back equal."""
+    import tomllib
+
+    path = 'C:\\clips\\"new"\n\tline\x01\x7f é 😀'
+    config = config_from_dict({"data": {"path": path, "val_path": "plain"}, "init": {"from": "w.safetensors"},
+                               "train": {"max_minutes": float("inf"), "tensorboard": False},
+                               "optim": {"lr": 1e-05, "weight_decay": 0.0}, "model": {"preset": "dis-lite"}})
+    text = dump_toml(to_dict(config))
+    assert config_from_dict(tomllib.loads(text)) == config
+    assert tomllib.loads(text)["data"]["path"] == path
 
 
 def read_csv(path: Path) -> list[dict]:

@@ -24,24 +24,34 @@ W, H = 64, 48
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def pattern(k: int, scene: int = 0) -> np.ndarray:
-    image = moving_square(H, W, shift=2 * k)
+def pattern(k: int, scene: int = 0, size: tuple[int, int] = (W, H)) -> np.ndarray:
+    image = moving_square(size[1], size[0], shift=2 * k)
     return image if scene == 0 else np.ascontiguousarray(255 - image[::-1])
 
 
 def make_clip(path: Path, n: int = 10, codec: str = "libx264", pix_fmt: str = "yuv420p", rate: int = 12,
               audio: bool = False, cut_at: int | None = None, pts: list[int] | None = None,
-              time_base: Fraction | None = None, color: dict | None = None) -> Path:
+              time_base: Fraction | None = None, color: dict | None = None, size: tuple[int, int] = (W, H),
+              rotation: int | None = None, sar: Fraction | None = None, audio_first: bool = False) -> Path:
+    """A clip of the moving square, ``size`` = (width, height); with ``audio`` a 440 Hz tone
+    stream after the video (before it with ``audio_first``); ``rotation`` (degrees,
+    counter-clockwise) and ``sar`` go into the container as a phone's camera writes them."""
     out = av.open(str(path), "w")
+    sound = out.add_stream("aac", rate=16000) if audio and audio_first else None
     stream = out.add_stream(codec, rate=rate)
-    stream.width, stream.height, stream.pix_fmt = W, H, pix_fmt
+    stream.width, stream.height, stream.pix_fmt = size[0], size[1], pix_fmt
     if time_base is not None:
         stream.codec_context.time_base = time_base
     for name, value in (color or {}).items():
         setattr(stream.codec_context, name, value)
-    sound = out.add_stream("aac", rate=16000) if audio else None
+    if sar is not None:
+        stream.codec_context.sample_aspect_ratio = sar
+    if rotation is not None:
+        stream.set_display_rotation(rotation)
+    if audio and not audio_first:
+        sound = out.add_stream("aac", rate=16000)
     for k in range(n):
-        frame = av.VideoFrame.from_ndarray(pattern(k, int(cut_at is not None and k >= cut_at)), format="rgb24")
+        frame = av.VideoFrame.from_ndarray(pattern(k, int(cut_at is not None and k >= cut_at), size), format="rgb24")
         frame = frame.reformat(format=pix_fmt, dst_colorspace=(color or {}).get("colorspace"))
         if pts is not None:
             frame.pts, frame.time_base = pts[k], time_base

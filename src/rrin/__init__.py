@@ -10,10 +10,15 @@ The names below are imported on first use, so ``import rrin`` (and the ``rrin`` 
 ``--help``) does not load PyTorch.
 """
 
+from importlib import metadata as _metadata
+
 from ._lazy import lazy_attributes
 from .errors import CheckpointError, ConfigError, InputError, RRINError
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version (pyproject.toml), never a second copy of it
+    __version__ = _metadata.version("rrin")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "RRIN",

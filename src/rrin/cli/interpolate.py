@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input-fps", type=frame_rate, default=None, metavar="RATE",
                         help="frame rate of an input folder of images (default 25; videos carry their own)")
     add_model_options(parser)
-    parser.add_argument("--codec", default="libx264", choices=sorted(CODECS), help="video encoder (default libx264)")
+    parser.add_argument("--codec", default=None, choices=sorted(CODECS),
+                        help="video encoder (default: libvpx-vp9 for .webm, libx264 for the other containers)")
     parser.add_argument("--crf", type=int_at_least(0), default=None,
                         help="quality, lower is better: x264/x265 0-51 (default 18), vp9 0-63 (31), "
                              "svtav1 1-63 (30); not for ffv1, which is lossless")

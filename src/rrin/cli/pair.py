@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_options(parser)
     parser.add_argument("--explain", type=Path, default=None, metavar="DIR",
                         help="also write pictures of the flows, weight maps, warped frames and residue")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files (and --explain pictures)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the output paths and errors")
     parser.set_defaults(handler=run)
 
@@ -40,6 +40,7 @@ def output_paths(output: Path, count: int | None) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from ..inference import Interpolator, write_explanation
+    from ..inference.explain import explanation_paths
     from ..io import check_writable, read_image, write_image
     from ..io.images import IMAGE_EXTENSIONS
     from ..errors import InputError
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         if path.resolve() in (args.img0.resolve(), args.img1.resolve()):
             raise InputError(f"output {path} would overwrite an input image")
         check_writable(path, args.overwrite)
+    if args.explain is not None:  # every output is checked before anything is computed
+        explanation_paths(args.explain, args.overwrite)
     img0, img1 = read_image(args.img0), read_image(args.img1)
     interpolator = Interpolator(args.model, device=args.device, precision=args.precision, backend=args.backend)
     results = interpolator.interpolate_images(img0, img1, times)

@@ -26,6 +26,7 @@ import av
 
 from ..errors import InputError
 from ..io.atomic import atomic_path, temp_folder
+from ..io.av_errors import ffmpeg_message
 from ..io.sources import open_source
 from ..io.video import VideoFrame, VideoReader
 from ..io.video_writer import EncodeSettings, FrameFolderWriter, VideoWriter
@@ -117,7 +118,8 @@ def _seek_frames(reader: VideoReader, segment: Segment, first_pts: int) -> Itera
                 if done == len(wanted):
                     return
         except av.error.FFmpegError as exc:
-            raise InputError(f"decoding stopped at input frame {segment.first + done}: {exc}; {_ONE_MACHINE}") from None
+            raise InputError(f"decoding stopped at input frame {segment.first + done}: {ffmpeg_message(exc)}; "
+                             f"{_ONE_MACHINE}") from None
         if done:
             break
     raise InputError(f"decoding stopped at input frame {segment.first + done} of {segment.first}-{segment.last}; {_ONE_MACHINE}")

@@ -23,6 +23,7 @@ from typing import Callable
 
 from ..errors import InputError
 from ..io.atomic import atomic_path, check_writable, temp_folder
+from ..io.codecs import VIDEO_EXTENSIONS, output_codec
 from ..io.sources import open_source
 from ..io.video_writer import (CODECS, EncodeSettings, FrameFolderWriter, VideoWriter,
                                check_container, choose_pix_fmt)
@@ -53,14 +54,15 @@ def check_crf(codec: str, crf: int | None) -> None:
 class ConvertJob:
     """One conversion. ``output`` is a video file (container from its extension) or a
     folder (no extension) for ``000000.png`` …; see :class:`InterpolateOptions` for the
-    frame options and :mod:`rrin.io.video_writer` for ``codec``/``crf``."""
+    frame options and :mod:`rrin.io.codecs` for ``codec``/``crf`` (``codec`` None: the
+    container's own, libvpx-vp9 for .webm and libx264 otherwise)."""
 
     input: Path
     output: Path
     factor: int | None = 2
     fps: Fraction | None = None
     input_fps: Fraction | None = None  # a frame folder's rate (default 25)
-    codec: str = "libx264"
+    codec: str | None = None
     crf: int | None = None
     batch_size: int = 1
     scene_threshold: float | None = DEFAULT_SCENE_THRESHOLD
@@ -74,6 +76,8 @@ class ConvertJob:
     tile_overlap: int = 32
 
     def __post_init__(self) -> None:
+        if Path(self.output).suffix.lower() in VIDEO_EXTENSIONS:  # refuse a codec the file cannot hold now
+            object.__setattr__(self, "codec", output_codec(self.output, self.codec))
         check_crf(self.codec, self.crf)
         if not 0 < self.flow_scale <= 1:
             raise InputError(f"--flow-scale must be in (0, 1], got {self.flow_scale:g}")
@@ -106,13 +110,15 @@ def _is_video_output(path: Path) -> bool:
 
 
 def encode_settings(reader, job: ConvertJob) -> EncodeSettings:
-    """Output settings from the source: rate/time base from the mode, pix_fmt and colour."""
+    """Output settings from the source: rate/time base from the mode; pix_fmt, colour,
+    pixel shape and rotation kept."""
     if job.fps is not None:
         rate, time_base = job.fps, 1 / job.fps
     else:
         rate, time_base = reader.frame_rate * job.factor, reader.time_base / job.factor
-    return EncodeSettings(reader.width, reader.height, rate, time_base, job.codec, job.crf,
-                          choose_pix_fmt(job.codec, reader.pix_fmt, reader.bit_depth), reader.color)
+    pix_fmt = choose_pix_fmt(job.codec, reader.pix_fmt, reader.bit_depth, reader.width, reader.height)
+    return EncodeSettings(reader.width, reader.height, rate, time_base, job.codec, job.crf, pix_fmt, reader.color,
+                          getattr(reader, "sample_aspect_ratio", None), getattr(reader, "display_matrix", None))
 
 
 #: The names of the frames a folder output holds (``%06d.png``).

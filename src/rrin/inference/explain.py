@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from ..errors import InputError
+from ..io.atomic import check_writable
 from ..io.images import Image, write_image
 from ..model.rrin import RRINOutput
 
-__all__ = ["flow_to_color", "flow_legend", "write_explanation"]
+__all__ = ["PICTURES", "flow_to_color", "flow_legend", "explanation_paths", "write_explanation"]
+
+#: The pictures :func:`write_explanation` writes, ``NAME.png`` each.
+PICTURES = ("flow_01", "flow_10", "flow_t0", "flow_t1", "weight_0", "weight_1", "img0_warped", "img1_warped",
+            "blend", "residue")
 
 
 def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
@@ -45,12 +52,37 @@ def flow_legend(size: int = 96) -> np.ndarray:
 
 
 def _with_legend(picture: np.ndarray, max_magnitude: float) -> np.ndarray:
+    """``picture`` with the colour wheel and the saturating speed in its top-right corner
+    (none on pictures under 24 pixels on a side: the wheel would not fit)."""
+    if min(picture.shape[:2]) < 24:
+        return picture
     pixels = np.clip(np.rint(picture * 255), 0, 255).astype(np.uint8)
     size = max(24, min(96, min(pixels.shape[:2]) // 3))
     pixels[:size, -size:] = np.rint(flow_legend(size) * 255).astype(np.uint8)
     text = f"{max_magnitude:.1f}px"
     cv2.putText(pixels, text, (pixels.shape[1] - size, size + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1)
     return pixels.astype(np.float32) / 255
+
+
+def explanation_paths(folder: str | Path, overwrite: bool = False) -> list[Path]:
+    """The files :func:`write_explanation` would write into ``folder``, after checking
+    that it can: :class:`InputError` when ``folder`` is a file, when one of the pictures
+    exists and not ``overwrite``, or when the folder (or the nearest existing folder
+    above it, under which it would be made) cannot be written."""
+    folder = Path(folder)
+    paths = [folder / f"{name}.png" for name in PICTURES]
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder for the explanation pictures")
+    if folder.is_dir():
+        for path in paths:
+            check_writable(path, overwrite)
+        return paths
+    above = next((parent for parent in folder.absolute().parents if parent.exists()), None)
+    if above is None or not above.is_dir():
+        raise InputError(f"cannot make the folder {folder}: {above} is not a folder")
+    if not os.access(above, os.W_OK):
+        raise InputError(f"output folder {above} is not writable")
+    return paths
 
 
 def write_explanation(folder: str | Path, output: RRINOutput, t: float) -> list[Path]:
@@ -82,7 +114,5 @@ def write_explanation(folder: str | Path, output: RRINOutput, t: float) -> list[
         pictures[name] = np.moveaxis(array(getattr(output, name)), 0, -1)
     pictures["residue"] = np.clip(0.5 + 4 * np.moveaxis(array(output.residue), 0, -1), 0, 1)
 
-    written = []
-    for name, picture in pictures.items():
-        written.append(write_image(folder / f"{name}.png", Image(np.clip(picture, 0, 1).astype(np.float32))))
-    return written
+    return [write_image(folder / f"{name}.png", Image(np.clip(pictures[name], 0, 1).astype(np.float32)))
+            for name in PICTURES]

@@ -17,7 +17,8 @@ import av
 import numpy as np
 
 from ..errors import InputError
-from .video_writer import EncodeSettings, _Muxer
+from .codecs import encode_warnings
+from .video_writer import EncodeSettings, _Muxer, shape_video
 
 __all__ = ["concat_segments", "decode_timestamps"]
 
@@ -96,18 +97,25 @@ def concat_segments(segments: list[Path], path: str | os.PathLike, source: str |
         parts.append(pts)
     all_pts = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     all_dts = decode_timestamps(all_pts)
-    muxer = _Muxer(Path(path), source)
+    warnings = encode_warnings(settings, Path(path).suffix.lower()) if settings is not None else []
+
+    def add_video(container):
+        with av.open(str(segments[0])) as first:
+            out = container.add_stream_from_template(first.streams.video[0], opaque=True)
+        out.time_base = time_base
+        if settings is not None:
+            out.codec_context.framerate = settings.rate  # becomes the stream's average rate
+            shape_video(out, settings, warnings)  # segments (NUT) do not carry the display matrix
+        return out
+
+    muxer = _Muxer(Path(path), source, add_video)
+    muxer.warnings[:0] = warnings
     try:
-        out = None
+        out = muxer.video
         index = 0
         for segment in segments:
             with av.open(str(segment)) as container:
                 stream = container.streams.video[0]
-                if out is None:
-                    out = muxer.container.add_stream_from_template(stream, opaque=True)
-                    out.time_base = time_base
-                    if settings is not None:
-                        out.codec_context.framerate = settings.rate  # becomes the stream's average rate
                 segment_tb = Fraction(stream.time_base)
                 for packet in container.demux(stream):
                     if packet.size == 0:

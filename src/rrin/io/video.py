@@ -4,11 +4,13 @@
 deep-colour sources read with ``deep=True``) with their exact timestamps. It is the single
 place the package decodes video: conversion, dataset creation and evaluation all read
 through it. It also reports what a writer needs to keep the look of the source: pixel
-format, bit depth and colour metadata (:class:`ColorInfo`).
+format, bit depth, colour metadata (:class:`ColorInfo`), sample aspect ratio and display
+matrix (the rotation a phone records).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,6 +21,7 @@ import av
 import numpy as np
 
 from ..errors import InputError
+from .av_errors import ffmpeg_message
 
 __all__ = ["VideoReader", "VideoFrame", "ColorInfo"]
 
@@ -46,6 +49,10 @@ class ColorInfo:
     colorspace: int = 2
     color_primaries: int = 2
     color_trc: int = 2
+
+
+#: The display matrix of an upright picture (16.16 fixed point, 2.30 in the last column).
+_IDENTITY = (1 << 16, 0, 0, 0, 1 << 16, 0, 0, 0, 1 << 30)
 
 
 def _int(value) -> int:
@@ -84,7 +91,7 @@ class VideoReader:
         try:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{self.path} is not a readable video: {exc}") from None
+            raise InputError(f"{self.path} is not a readable video: {ffmpeg_message(exc)}") from None
         if not self._container.streams.video:
             self._container.close()
             raise InputError(f"{self.path} has no video stream")
@@ -101,6 +108,9 @@ class VideoReader:
         self.bit_depth: int = max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
         self.color = ColorInfo(_int(context.color_range), _int(context.colorspace) or 2,
                                _int(context.color_primaries) or 2, _int(context.color_trc) or 2)
+        sar = self.stream.sample_aspect_ratio
+        #: The shape of a pixel (width/height), None when unspecified (square).
+        self.sample_aspect_ratio: Fraction | None = Fraction(sar) if sar else None
         self.deep = deep and self.bit_depth > 8
         #: Frames decoded before a decoding error stopped the stream (None while it has not).
         self.error: str | None = None
@@ -113,6 +123,20 @@ class VideoReader:
     def frame_count(self) -> int | None:
         """The container's frame count, or ``None`` when the container does not say."""
         return self.stream.frames or None
+
+    @functools.cached_property
+    def display_matrix(self) -> tuple[int, ...] | None:
+        """The transformation players apply to the frames (a phone's rotation), as FFmpeg's
+        nine 32-bit integers, read from the first frame's side data; None for upright
+        frames or when the first frame does not decode."""
+        try:
+            with av.open(str(self.path)) as container:
+                frame = next(container.decode(container.streams.video[0]), None)
+                data = frame.side_data.get("DISPLAYMATRIX") if frame is not None else None
+                matrix = tuple(int(v) for v in np.frombuffer(bytes(data), dtype=np.int32)) if data is not None else None
+        except (av.error.FFmpegError, OSError, ValueError, KeyError):
+            return None
+        return None if matrix is None or len(matrix) != 9 or matrix == _IDENTITY else matrix
 
     @property
     def container(self) -> av.container.InputContainer:
@@ -144,7 +168,7 @@ class VideoReader:
                 yield VideoFrame(self.to_rgb(frame), float(timestamp), index, pts, timestamp)
                 index += 1
         except av.error.FFmpegError as exc:
-            self.error = f"decoding stopped after frame {index}: {exc}"
+            self.error = f"decoding stopped after frame {index}: {ffmpeg_message(exc)}"
             return
         self.error = self.ends_early(last_pts, index)
 

@@ -1,14 +1,17 @@
 """Encoding video files with PyAV, and writing frame folders.
 
 :class:`VideoWriter` encodes RGB frames (uint8, or uint16 for deep colour) with one of
-:data:`CODECS`, keeping the source's pixel format family, bit depth where the codec allows
-and colour metadata (range, matrix, primaries, transfer), and copies the source's audio and
-subtitle streams packet by packet, interleaved by time. A stream the output container cannot
-hold is re-encoded (audio: AAC, or Opus for WebM) or dropped (subtitles), and the writer says
-so in :attr:`VideoWriter.warnings`.
+:data:`CODECS`, keeping the source's pixel format family, bit depth where the codec allows,
+colour metadata (range, matrix, primaries, transfer), sample aspect ratio and display
+matrix (the rotation a phone records), and copies the source's audio and subtitle streams
+packet by packet, interleaved by time, in the source's stream order (the video where the
+source had its video). A stream the output container cannot hold is re-encoded (audio:
+AAC, or Opus for WebM) or dropped (subtitles), and the writer says so in
+:attr:`VideoWriter.warnings`.
 
 Joining closed segments into one file is :mod:`rrin.io.concat`, which muxes through the
-same :class:`_Muxer` (audio/subtitle copy).
+same :class:`_Muxer` (audio/subtitle copy). Which codec, pixel format and options a file
+gets is :mod:`rrin.io.codecs`.
 
 Default quality: ``crf`` 18 for libx264/libx265 (visually lossless for most material),
 31 for libvpx-vp9 and 30 for libsvtav1; ffv1 is lossless and ignores it.
@@ -16,102 +19,69 @@ Default quality: ``crf`` 18 for libx264/libx265 (visually lossless for most mate
 
 from __future__ import annotations
 
+import contextlib
 import os
-from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
+from typing import Callable, Iterator
 
 import av
 import numpy as np
 
 from ..errors import InputError
-from ..options import CODECS
-from .video import ColorInfo
+from .av_errors import ffmpeg_message
+from .codecs import (CODECS, VIDEO_EXTENSIONS, EncodeSettings, check_container, choose_pix_fmt, codec_options,
+                     encode_warnings)
 
 __all__ = ["CODECS", "EncodeSettings", "VideoWriter", "FrameFolderWriter", "choose_pix_fmt", "check_container",
            "VIDEO_EXTENSIONS"]
-
-VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".nut"}
-
-
-@dataclass(frozen=True)
-class EncodeSettings:
-    """How to encode the output video stream.
-
-    ``time_base``: the unit of the pts passed to :meth:`VideoWriter.write`; ``rate``: the
-    nominal frame rate written into the stream (for VFR output an average).
-    """
-
-    width: int
-    height: int
-    rate: Fraction
-    time_base: Fraction
-    codec: str = "libx264"
-    crf: int | None = None
-    pix_fmt: str = "yuv420p"
-    color: ColorInfo = field(default_factory=ColorInfo)
-
-    @property
-    def deep(self) -> bool:
-        return any(tag in self.pix_fmt for tag in ("p10", "p12", "p16"))
-
-
-def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int) -> str:
-    """The output pixel format: the source's when the codec takes it, else 4:2:0 at the
-    source's depth (10-bit where the codec supports it), else yuv420p."""
-    try:
-        formats = [f.name for f in av.codec.Codec(codec, "w").video_formats or []]
-    except Exception:  # noqa: BLE001 - unknown codec names are caught by the caller
-        raise InputError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})") from None
-    source = source_pix_fmt.replace("yuvj", "yuv")
-    if source in formats and source.startswith("yuv") and "a" not in source[3:5]:
-        return source
-    if bit_depth > 8:
-        for candidate in ("yuv420p10le", "yuv420p12le", "yuv420p16le"):
-            if candidate in formats:
-                return candidate
-    return "yuv420p"
-
-
-def check_container(path: Path) -> str:
-    """The muxer for ``path``'s extension, or :class:`InputError`."""
-    suffix = path.suffix.lower()
-    if suffix not in VIDEO_EXTENSIONS:
-        raise InputError(f"unknown output extension {suffix or '(none)'!r}: use {', '.join(sorted(VIDEO_EXTENSIONS))} or a folder")
-    return suffix
-
-
-def _codec_options(codec: str, crf: int | None) -> dict[str, str]:
-    crf = CODECS.get(codec) if crf is None else crf
-    options = {} if crf is None or codec == "ffv1" else {"crf": str(crf)}
-    if codec == "libvpx-vp9":
-        options["b"] = "0"
-    if codec == "libx265":
-        options["x265-params"] = "log-level=error"
-    return options
 
 
 def _open_output(path: Path) -> av.container.OutputContainer:
     try:
         return av.open(str(path), "w")
     except (av.error.FFmpegError, ValueError) as exc:
-        raise InputError(f"cannot write {path}: {exc}") from None
+        raise InputError(f"cannot write {path}: {ffmpeg_message(exc)}") from None
+
+
+def shape_video(stream, settings: EncodeSettings, warnings: list[str]) -> None:
+    """Give an output video ``stream`` the settings' sample aspect ratio and display
+    matrix; a PyAV too old to write display matrices adds a warning instead."""
+    if settings.sample_aspect_ratio:
+        stream.codec_context.sample_aspect_ratio = settings.sample_aspect_ratio
+    if settings.display_matrix is not None:
+        if hasattr(stream, "set_display_matrix"):
+            stream.set_display_matrix(settings.display_matrix)
+        else:
+            warnings.append(f"the source's rotation is not kept: PyAV {av.__version__} cannot write it (PyAV 18.1 can)")
 
 
 class _Muxer:
-    """An output container whose non-video streams are copied from ``source``."""
+    """An output container with a video stream made by ``add_video(container)`` and the
+    audio and subtitle streams of ``source`` copied, all in the source's order (the video
+    at the position of the source's first video stream; first when there is no source)."""
 
-    def __init__(self, path: Path, source: Path | None) -> None:
+    def __init__(self, path: Path, source: Path | None, add_video: Callable) -> None:
         self.path = Path(path)
         self.container = _open_output(self.path)
         self.warnings: list[str] = []
         self._source = None
         self._copies: list[tuple] = []  # (source stream, output stream, resampler or None)
-        if source is not None and Path(source).is_file():
-            self._source = av.open(str(source))
-            for stream in self._source.streams:
-                if stream.type in ("audio", "subtitle"):
-                    self._add_copy(stream)
+        self.video = None
+        try:
+            if source is not None and Path(source).is_file():
+                self._source = av.open(str(source))
+                video = self._source.streams.video
+                main = video[0].index if video else None
+                for stream in self._source.streams:
+                    if stream.index == main:
+                        self.video = add_video(self.container)
+                    elif stream.type in ("audio", "subtitle"):
+                        self._add_copy(stream)
+            if self.video is None:
+                self.video = add_video(self.container)
+        except BaseException:
+            self.close()
+            raise
         self._iter = self._source.demux(*[s for s, _, _ in self._copies]) if self._source and self._copies else iter(())
         self._next = None
 
@@ -174,6 +144,18 @@ class _Muxer:
                 self._source.close()
 
 
+@contextlib.contextmanager
+def _plain_errors(path: Path, codec: str) -> Iterator[None]:
+    """FFmpeg's encoding and muxing errors as one :class:`InputError` sentence; errors of
+    the file system (a full disk: ``OSError``) pass unchanged."""
+    try:
+        yield
+    except av.error.FFmpegError as exc:
+        if isinstance(exc, OSError):
+            raise
+        raise InputError(f"cannot write {path} with {codec}: {ffmpeg_message(exc)}") from None
+
+
 class VideoWriter:
     """Encode frames into ``path`` (container from the extension).
 
@@ -191,30 +173,36 @@ class VideoWriter:
         self.settings = settings
         if settings.codec == "libsvtav1":
             os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr otherwise
-        self._muxer = _Muxer(Path(path), source)
+        self._muxer = _Muxer(Path(path), source, self._add_stream)
         self.warnings = self._muxer.warnings
-        try:
-            stream = self._muxer.container.add_stream(settings.codec, rate=settings.rate,
-                                                      options=_codec_options(settings.codec, settings.crf))
-        except (av.error.FFmpegError, ValueError, KeyError) as exc:
-            self._muxer.close()
-            raise InputError(f"cannot encode with {settings.codec}: {exc}") from None
-        stream.width, stream.height = settings.width, settings.height
-        stream.pix_fmt = settings.pix_fmt
-        stream.time_base = settings.time_base
-        stream.codec_context.time_base = settings.time_base
+        self.warnings.extend(encode_warnings(settings, Path(path).suffix.lower()))
+        shape_video(self._muxer.video, settings, self.warnings)
+        self._stream = self._muxer.video
         color = settings.color
-        context = stream.codec_context
-        for name in ("color_range", "colorspace", "color_primaries", "color_trc"):
-            try:
-                setattr(context, name, getattr(color, name))
-            except (ValueError, TypeError, AttributeError):
-                pass
-        self._stream = stream
         self._rgb_format = "rgb48le" if settings.deep else "rgb24"
         self._reformat = dict(format=settings.pix_fmt, dst_color_range=2 if color.color_range == 2 else 1)
         if color.colorspace not in (0, 2):
             self._reformat["dst_colorspace"] = color.colorspace
+
+    def _add_stream(self, container: av.container.OutputContainer):
+        """The output video stream, with the settings' size, format, time base and colour."""
+        settings = self.settings
+        try:
+            stream = container.add_stream(settings.codec, rate=settings.rate,
+                                          options=codec_options(settings.codec, settings.crf, settings.width, settings.height))
+        except (av.error.FFmpegError, ValueError, KeyError) as exc:
+            raise InputError(f"cannot encode with {settings.codec}: {ffmpeg_message(exc)}") from None
+        stream.width, stream.height = settings.width, settings.height
+        stream.pix_fmt = settings.pix_fmt
+        stream.time_base = settings.time_base
+        stream.codec_context.time_base = settings.time_base
+        context = stream.codec_context
+        for name in ("color_range", "colorspace", "color_primaries", "color_trc"):
+            try:
+                setattr(context, name, getattr(settings.color, name))
+            except (ValueError, TypeError, AttributeError):
+                pass
+        return stream
 
     def write(self, image: np.ndarray, pts: int) -> None:
         if image.dtype == np.uint8 and self._rgb_format == "rgb48le":
@@ -229,8 +217,9 @@ class VideoWriter:
             frame = frame.reformat(**self._reformat)
         frame.pts = pts
         frame.time_base = self.settings.time_base
-        for packet in self._stream.encode(frame):
-            self._mux(packet)
+        with _plain_errors(self._muxer.path, self.settings.codec):
+            for packet in self._stream.encode(frame):
+                self._mux(packet)
 
     def _mux(self, packet) -> None:
         if packet.pts is not None:
@@ -239,9 +228,10 @@ class VideoWriter:
 
     def close(self) -> None:
         """Flush the encoder, copy the remaining audio/subtitles and close the file."""
-        for packet in self._stream.encode(None):
-            self._mux(packet)
-        self._muxer.finish()
+        with _plain_errors(self._muxer.path, self.settings.codec):
+            for packet in self._stream.encode(None):
+                self._mux(packet)
+            self._muxer.finish()
 
     def abort(self) -> None:
         """Close without flushing (the file is incomplete; the caller removes it)."""

@@ -9,6 +9,12 @@ Sign convention (the model's): ``flow_01[0]`` (u) is the horizontal and ``flow_0
 the vertical displacement, in pixels, of a pixel of frame 0 on its way to frame 1, so that
 ``frame0(x, y) ≈ frame1(x + u, y + v)`` — what OpenCV's ``calc(prev, next)`` returns and what
 :func:`~rrin.model.warp.backward_warp` samples.
+
+Small frames: OpenCV's DIS refuses frames under 12 pixels on both sides and crashes the
+process (a segmentation fault: measured with OpenCV 5.1, every preset) on frames
+under 32 rows that are several times wider (12×40, 16×128, 31×192 …). DIS therefore runs on
+frames of at least :data:`MIN_SIDE` pixels each way: smaller ones are padded by edge
+replication, and the flow is cropped back.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["dis_flow", "dis_flows", "dis_flows_tensor", "to_uint8"]
+__all__ = ["MIN_SIDE", "dis_flow", "dis_flows", "dis_flows_tensor", "to_uint8"]
+
+#: The smallest height and width DIS is run on (measured safe for every preset and width).
+MIN_SIDE = 32
 
 _PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -47,13 +56,23 @@ def dis_flow(frame0: np.ndarray, frame1: np.ndarray, preset: str = "medium", max
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         gray0 = cv2.resize(gray0, size, interpolation=cv2.INTER_AREA)
         gray1 = cv2.resize(gray1, size, interpolation=cv2.INTER_AREA)
-    flow = cv2.DISOpticalFlow_create(_PRESETS[preset]).calc(gray0, gray1, None)
+    small_h, small_w = gray0.shape
+    flow = _calc(gray0, gray1, preset)
     if scale < 1.0:
-        small_h, small_w = gray0.shape
         flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
         flow[..., 0] *= width / small_w
         flow[..., 1] *= height / small_h
     return np.ascontiguousarray(flow.transpose(2, 0, 1), dtype=np.float32)
+
+
+def _calc(gray0: np.ndarray, gray1: np.ndarray, preset: str) -> np.ndarray:
+    """OpenCV's DIS on two grey frames, padded to :data:`MIN_SIDE` (see the module's notes)."""
+    height, width = gray0.shape
+    pad_h, pad_w = max(0, MIN_SIDE - height), max(0, MIN_SIDE - width)
+    if pad_h or pad_w:
+        gray0, gray1 = (cv2.copyMakeBorder(g, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE) for g in (gray0, gray1))
+    flow = cv2.DISOpticalFlow_create(_PRESETS[preset]).calc(gray0, gray1, None)
+    return flow[:height, :width]
 
 
 def dis_flows(frame0: np.ndarray, frame1: np.ndarray, preset: str = "medium", max_side: int = 0) -> np.ndarray:

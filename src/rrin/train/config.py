@@ -9,12 +9,16 @@ resolved configuration as plain containers (saved in the run folder and every ch
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser as the tomli package (a dependency there)
+    import tomli as tomllib
 
 from ..errors import ConfigError
 from ..inference.device import PRECISIONS
@@ -277,17 +281,23 @@ def to_dict(config: TrainConfig) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: TOML basic-string escapes; other control characters are written as ``\uXXXX``.
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
 def _toml_value(value: Any) -> str:
+    """``value`` (bool, int, float or string) as a TOML literal that reads back equal."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+        return repr(value)  # inf and nan are TOML's spellings too
+    text = "".join(_TOML_ESCAPES.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in str(value))
     return f'"{text}"'
 
 
 def dump_toml(values: Mapping[str, Mapping[str, Any]]) -> str:
-    """TOML text of a two-level dict of primitives (what :func:`to_dict` returns)."""
+    """TOML text of a two-level dict of primitives (what :func:`to_dict` returns); TOML's
+    parser reads it back to equal values."""
     lines = []
     for section, entries in values.items():
         lines.append(f"[{section}]")
