@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RRINError", "InputError", "CheckpointError", "ConfigError"]
+__all__ = ["RRINError", "InputError", "CheckpointError", "ConfigError", "NoSpaceError"]
 
 
 class RRINError(Exception):
@@ -19,3 +19,10 @@ class CheckpointError(RRINError):
 
 class ConfigError(RRINError, ValueError):
     """A configuration has an unknown key or a value of the wrong type or range."""
+
+
+class NoSpaceError(RRINError, OSError):
+    """A write ran out of room: the disk or the quota is full, or a file size limit was hit.
+
+    The message names what was being written; what was finished before stays (see
+    ``--resume``)."""

@@ -186,7 +186,7 @@ def export_onnx(
     dynamic_axes = {name: dims for name in input_names + output_names}
     dynamic_axes["t"] = {0: "batch"}
     diff, size = None, None
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic
             torch.onnx.export(

@@ -76,6 +76,6 @@ def run(args: argparse.Namespace) -> int:
     if worst is not None:
         worst.write(args.save_images)
     if args.out is not None:
-        with atomic_path(args.out) as tmp:
+        with atomic_path(args.out, overwrite=args.overwrite) as tmp:
             tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return 0

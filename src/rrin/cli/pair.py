@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     interpolator = Interpolator(args.model, device=args.device, precision=args.precision, backend=args.backend)
     results = interpolator.interpolate_images(img0, img1, times)
     for path, (frame, _) in zip(outputs, results):
-        write_image(path, frame)
+        write_image(path, frame, overwrite=args.overwrite)
         print(path)
     if args.explain is not None:
         middle = len(results) // 2

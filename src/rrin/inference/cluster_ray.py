@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
+import threading
 from typing import Iterator
 
 from ..errors import InputError, RRINError
@@ -71,10 +73,15 @@ def connect(address: str) -> Iterator:
     options: dict = {"address": address, "log_to_driver": False, "logging_level": "ERROR"}
     if address == "local":
         options["include_dashboard"] = False
+    in_main = threading.current_thread() is threading.main_thread()
+    sigterm = signal.getsignal(signal.SIGTERM) if in_main else None
     try:
         ray.init(**options)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - ray raises many types, even SystemExit
         raise InputError(f"cannot connect to the Ray cluster at {address}: {_first_line(exc)}") from None
+    finally:
+        if sigterm is not None:  # ray.init installs its own (sys.exit): the caller's stays (the CLI's: as Ctrl-C)
+            signal.signal(signal.SIGTERM, sigterm)
     try:
         yield ray
     finally:

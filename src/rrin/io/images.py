@@ -113,11 +113,12 @@ def read_image(path: str | os.PathLike) -> Image:
     return Image(np.ascontiguousarray(np.clip(rgb, 0, 1)), alpha, depth, grayscale=values.shape[2] == 1)
 
 
-def write_image(path: str | os.PathLike, image: Image) -> Path:
+def write_image(path: str | os.PathLike, image: Image, *, overwrite: bool = True) -> Path:
     """Encode ``image`` to ``path`` (format from the extension), atomically.
 
     Grayscale images are written with one channel (the mean of R, G, B), alpha is kept, and
-    16-bit depth is kept where the format allows it (PNG, TIFF).
+    16-bit depth is kept where the format allows it (PNG, TIFF). ``overwrite=False``: never
+    replace a file at ``path``, also one that appears while writing (:class:`InputError`).
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -136,6 +137,6 @@ def write_image(path: str | os.PathLike, image: Image) -> Path:
     ok, encoded = cv2.imencode(ext, encoded_pixels)
     if not ok:
         raise InputError(f"could not encode {path}")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         encoded.tofile(str(tmp))
     return path

@@ -256,8 +256,11 @@ class FrameFolderWriter:
         import cv2
 
         path = self.folder / f"{self.count:06d}.png"
-        if not cv2.imwrite(str(path), np.ascontiguousarray(image[:, :, ::-1])):
-            raise InputError(f"cannot write {path}")
+        ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))
+        if not ok:
+            raise InputError(f"cannot encode {path}")
+        with open(path, "wb") as handle:  # an OSError says why (cv2.imwrite only says False)
+            handle.write(data.tobytes())
         self.count += 1
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ Formats, told apart by content, never by trusting a pickle:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -33,7 +34,8 @@ from ..io.atomic import atomic_path
 from .config import RRINConfig
 from .rrin import RRIN
 
-__all__ = ["load_checkpoint", "load_state_dict", "save_weights", "read_torch_file", "check_file", "FORMAT_NAME"]
+__all__ = ["load_checkpoint", "load_state_dict", "save_weights", "read_torch_file", "check_file", "weights_digest",
+           "FORMAT_NAME"]
 
 FORMAT_NAME = "rrin"
 
@@ -55,19 +57,33 @@ def save_weights(
     *,
     half: bool = True,
     metadata: Mapping[str, str] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write ``model``'s weights as safetensors with its config in the metadata (atomically).
 
     Args:
         half: store float16 (half the size; the model computes in float32 after loading).
         metadata: extra string fields kept in the header (e.g. training step, data).
+        overwrite: replace an existing ``path``; ``False``: refuse one, also one that
+            appears while writing (see :func:`rrin.io.atomic.atomic_path`).
     """
     dtype = torch.float16 if half else torch.float32
     tensors = {name: value.detach().to("cpu", dtype).contiguous() for name, value in model.state_dict().items()}
     header = {"format": FORMAT_NAME, "config": model.config.to_json(), **dict(metadata or {})}
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         save_file(tensors, str(tmp), metadata=header)
     return Path(path)
+
+
+def weights_digest(model: RRIN) -> str:
+    """A SHA-256 of ``model``'s configuration and weights (as float32, in name order): the
+    same for the same weights whichever file, format or device they came from, and another
+    for any change (a resume journal records it so that new weights never join old segments)."""
+    digest = hashlib.sha256(model.config.to_json().encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def load_checkpoint(path: str | os.PathLike, *, ema: bool = True) -> tuple[RRINConfig, StateDict]:

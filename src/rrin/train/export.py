@@ -29,4 +29,4 @@ def export_weights(checkpoint: str | os.PathLike, out: str | os.PathLike, *, ema
     except RuntimeError as exc:
         raise CheckpointError(f"{checkpoint} does not fit its own config: {str(exc).splitlines()[0]}") from None
     metadata = {"source": Path(checkpoint).name, "weights": "ema" if ema else "raw"}
-    return save_weights(model, out, half=half, metadata=metadata)
+    return save_weights(model, out, half=half, metadata=metadata, overwrite=overwrite)
