@@ -104,6 +104,17 @@ def test_plan_refuses_a_truncated_video(tmp_path, dedup):
         assert [f.pts for f in source_frames(reader, dedup)] == [f.pts for f in VideoReader(tmp_path / "full.mkv")]
 
 
+def test_cluster_refuses_the_fps_one_process_refuses(tmp_path, capsys):
+    """--cluster had its own copy of convert's checks, without the upper --fps bound: it
+    accepted 1000 fps for a 12 fps input. Both paths prepare the job with one function now
+    (refused before any cluster is reached)."""
+    clip = make_clip(tmp_path / "in.mkv", n=4, codec="ffv1", pix_fmt="yuv444p", rate=12)
+    for extra in ([], ["--cluster", "127.0.0.1:9"]):
+        assert main(["interpolate", str(clip), str(tmp_path / "out.mkv"), "--fps", "1000", "--quiet", *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == ["rrin: error: --fps 1000 is more than 64 times the input's 12 frames/s"], (extra, err)
+
+
 def test_worker_reports_what_it_cannot_reach(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
@@ -186,6 +197,20 @@ def test_cluster_output_equals_one_process(ray_cluster, clip_and_reference, dis_
     assert_same_video(out, reference)
     assert ran(ray_cluster["pause"]) == list(range(6))  # 34 frames: five segments of 2 pairs (6 frames), the last 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mkv"]  # no parts, no temporary files
+
+
+def test_cluster_output_with_the_shipped_weights_equals_one_process(ray_cluster, clip_and_reference, tmp_path):
+    """The parameter-free synthesis cannot tell whether the weights reached the workers
+    right; the shipped default (rrin-dis-lite, no --model) can: same frames as one process,
+    and not the synthesis's."""
+    clip, synthesis = clip_and_reference
+    reference, out = tmp_path / "ref.mkv", tmp_path / "out.mkv"
+    assert main(["interpolate", str(clip), str(reference), *COMMON]) == 0
+    clear(ray_cluster["pause"])
+    assert main(["interpolate", str(clip), str(out), *COMMON, *CLUSTER]) == 0
+    assert_same_video(out, reference)
+    frames, synthesis_frames = decoded(out)[0], decoded(synthesis)[0]
+    assert sum(not np.array_equal(a, b) for a, b in zip(frames, synthesis_frames)) >= 20  # the weights matter
 
 
 def test_frame_folders_with_duplicates_and_a_cut(ray_cluster, dis_weights, tmp_path):

@@ -14,9 +14,14 @@ import av
 import numpy as np
 import pytest
 
+from conftest import make_tiny_model
 from rrin.cli import main
+from rrin.errors import InputError
 from rrin.inference.convert import ConvertJob, convert, model_runner
 from rrin.inference.segments import parts_folder
+from rrin.model import save_weights
+from rrin.model.checkpoint import weights_digest
+from rrin.model.registry import default_model_name, load_model
 from test_video import decoded, interrupt_after, make_clip, run_cli, segments_done
 
 
@@ -155,3 +160,41 @@ def test_truncated_mkv_with_audio_says_where_decoding_stopped(tmp_path, synthesi
     assert 3 <= len(frames) < 79 and len(frames) % 2 == 1
     assert times[-1] < Fraction(3)
     assert cli([clip, tmp_path / "whole.mkv", "--factor", "2", "--codec", "ffv1"], synthesis_weights) == 0
+
+
+def stop_after(frames: int):
+    """A ``progress`` hook that stops the run (as Ctrl-C would) after ``frames`` output frames."""
+    def progress(done):
+        if done >= frames:
+            raise KeyboardInterrupt
+    return progress
+
+
+def test_resume_refuses_segments_made_with_other_weights_of_the_same_name(tmp_path):
+    """The journal recorded the model by name ("None" for the default): after the weights
+    behind the name changed (a new default shipped, a file retrained in place) a resumed run
+    joined segments of both. It records the weights' digest now."""
+    clip = make_clip(tmp_path / "in.mkv", n=8, codec="ffv1", pix_fmt="yuv444p")
+    weights, out = tmp_path / "w.safetensors", tmp_path / "out.mkv"
+    save_weights(make_tiny_model(seed=0), weights, half=False)
+    job = ConvertJob(clip, out, factor=2, codec="ffv1", resume=True, segment_frames=2)
+    with pytest.raises(KeyboardInterrupt):
+        convert(job, weights, backend="eager", progress=stop_after(6))
+    journal = parts_folder(out) / "journal.json"
+    assert segments_done(journal) >= 1
+    save_weights(make_tiny_model(seed=1), weights, half=False)  # other weights, same file
+    with pytest.raises(InputError, match="belongs to a different job"):
+        convert(job, weights, backend="eager")
+    same = save_weights(make_tiny_model(seed=0), tmp_path / "copy.safetensors", half=False)
+    assert convert(job, same, backend="eager").result.frames_resumed >= 2  # the same weights by another name resume
+    assert len(decoded(out)[0]) == 15
+
+
+def test_the_default_model_is_recorded_by_its_weights(tmp_path):
+    clip = make_clip(tmp_path / "in.mkv", n=4, codec="ffv1", pix_fmt="yuv444p")
+    out = tmp_path / "out.mkv"
+    job = ConvertJob(clip, out, factor=2, codec="ffv1", resume=True, segment_frames=2)
+    with pytest.raises(KeyboardInterrupt):
+        convert(job, None, device="cpu", backend="eager", progress=stop_after(3))
+    recorded = json.loads((parts_folder(out) / "journal.json").read_text())["fingerprint"]["model"]
+    assert recorded == weights_digest(load_model(default_model_name("cpu")))

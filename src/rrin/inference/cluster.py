@@ -1,12 +1,15 @@
 """``rrin interpolate --cluster``: one conversion spread over the workers of a Ray cluster.
 
-The driver (the machine running the command) plans the job (:mod:`rrin.inference.cluster_plan`:
-segments cut between frame pairs), starts a pool of worker actors
+The driver (the machine running the command) prepares the job as one process does
+(:func:`~rrin.inference.job.open_job`: the same checks and settings), plans it
+(:mod:`rrin.inference.cluster_plan`: segments cut between frame pairs, paired by the
+pipeline's own :class:`~rrin.inference.pairing.Pairing`), starts a pool of worker actors
 (:class:`~rrin.inference.cluster_task.SegmentWorker`, one CPU each, or one GPU each for a
 CUDA device), hands each idle worker the next segment, records every finished segment in
-the parts folder's journal and, at the end, joins the segments with the one-process
-``--resume`` path's code (:class:`~rrin.inference.segments.SegmentSink`'s ``assemble``:
-audio, subtitles, colour metadata and timestamps as in one process). The model's weights
+the parts folder's :class:`~rrin.inference.segments.SegmentJournal` and, at the end, joins
+the segments with the one-process ``--resume`` path's code
+(:func:`~rrin.inference.segments.assemble_segments`: audio, subtitles, colour metadata and
+timestamps as in one process). The model's weights
 travel once through Ray's object store and each worker builds the model once.
 
 Faults: a worker process that dies is restarted and its segment retried by Ray
@@ -23,28 +26,24 @@ Ray is optional (``pip install "rrin[cluster]"``) and imported only here, when u
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import shutil
 import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
-from ..io.atomic import atomic_path
-from ..io.sources import open_source
+from ..io.atomic import atomic_path, temp_folder
 from .cluster_plan import Plan, Segment, plan_segments, source_frames
 from .cluster_ray import connect, failure_cause
 from .cluster_task import SegmentWorker, TaskSpec
-from ..io.atomic import temp_folder
-from .convert import ConvertJob, ConvertReport, _check_paths, _replace_frames, encode_settings
+from .convert import ConvertReport, place_frames
+from .job import ConvertJob, open_job
 from .pipeline import InterpolateResult
-from .segments import SegmentSink, parts_folder
+from .segments import SegmentJournal, assemble_segments, parts_folder, remove_parts
 
 __all__ = ["ClusterOptions", "convert_on_cluster", "connect", "RETRIES"]
 
@@ -69,31 +68,6 @@ class ClusterOptions:
             raise InputError(f"--workers must be at least 1, got {self.workers}")
 
 
-# --- the journal -------------------------------------------------------------------------
-
-class _Journal:
-    """``journal.json`` in the parts folder: the job's fingerprint and its finished segments
-    (the format :class:`SegmentSink` reads, plus each segment's number and counts)."""
-
-    def __init__(self, folder: Path, fingerprint: dict, resume: bool) -> None:
-        self.path, self.fingerprint = folder / "journal.json", fingerprint
-        self.done: dict[int, dict] = {}
-        if resume and self.path.is_file():
-            journal = json.loads(self.path.read_text())
-            if journal.get("fingerprint") != fingerprint:
-                raise InputError(f"{folder} belongs to a different job (other input or options); "
-                                 "remove it or rerun with the original options")
-            self.done = {s["number"]: s for s in journal["segments"] if (folder / s["file"]).exists()}
-
-    def record(self, entry: dict) -> None:
-        self.done[entry["number"]] = entry
-        segments = [self.done[n] for n in sorted(self.done)]
-        with atomic_path(self.path) as tmp:
-            tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "segments": segments}, indent=1))
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-
-
 def _check_parts(job: ConvertJob) -> Path:
     """The parts folder; an earlier run's is an error unless ``--resume`` or ``--overwrite``."""
     folder = parts_folder(job.output)
@@ -115,21 +89,18 @@ def _prepare_parts(job: ConvertJob, folder: Path) -> None:
 # --- the driver ----------------------------------------------------------------------------
 
 def _weights(model, use_gpu: bool) -> tuple[bytes, str]:
-    """The model as float32 safetensors bytes, loaded (and so checked) here first, and a
-    digest of its configuration and tensors (the file's header order varies from run to run)."""
-    from ..model.checkpoint import save_weights
+    """The model as float32 safetensors bytes, loaded (and so checked) here first, and its
+    :func:`~rrin.model.checkpoint.weights_digest` (the file's header order varies from run
+    to run)."""
+    from ..model.checkpoint import save_weights, weights_digest
     from ..model.registry import default_model_name, load_model
 
     source = model if model is not None else default_model_name("cuda" if use_gpu else "cpu")
     loaded = load_model(source, "cpu")
-    digest = hashlib.sha256(loaded.config.to_json().encode())
-    for name, tensor in sorted(loaded.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().contiguous().numpy().tobytes())
     with tempfile.TemporaryDirectory(prefix="rrin-weights-") as folder:
         path = Path(folder) / "weights.safetensors"
         save_weights(loaded, path, half=False)
-        return path.read_bytes(), digest.hexdigest()
+        return path.read_bytes(), weights_digest(loaded)
 
 
 def _worker_count(ray, use_gpu: bool, wanted: int | None, segments: int) -> int:
@@ -155,12 +126,8 @@ def convert_on_cluster(job: ConvertJob, cluster: ClusterOptions, model=None, dev
     """
     clock = time.perf_counter()
     job = replace(job, input=job.input.absolute(), output=job.output.absolute())
-    video = _check_paths(replace(job, resume=False))
-    options = job.options()
-    with open_source(job.input, deep=True, frame_rate=job.input_fps) as reader:
-        if job.fps is not None and job.fps < reader.frame_rate * Fraction(999, 1000):
-            raise InputError(f"--fps {float(job.fps):g} is below the input's {reader.fps:g} frames/s")
-        settings = encode_settings(reader, job) if video else None
+    with open_job(job, resume_needs_video=False) as (prepared, reader):  # the checks of one process
+        video, options, settings = prepared.video, prepared.options, prepared.settings
         plan = plan_segments(source_frames(reader, options.dedup is not None), options, job.segment_frames)
         size = (reader.height, reader.width)
     folder = _check_parts(job)
@@ -172,12 +139,8 @@ def convert_on_cluster(job: ConvertJob, cluster: ClusterOptions, model=None, dev
         if use_gpu and not gpus:
             raise InputError(f"--device {device}: the Ray cluster has no GPUs")
         weights, model_digest = _weights(model, use_gpu)
-        stat = job.input.stat()
-        fingerprint = {"cluster": 1, "input": str(job.input), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                       "frames": plan.frames_in, "options": repr(options), "settings": repr(settings),
-                       "segment_frames": job.segment_frames, "model": model_digest,
-                       "flow_scale": job.flow_scale, "tile": job.tile, "video": video}
-        journal = _Journal(folder, fingerprint, job.resume)  # a foreign journal is refused before any change
+        fingerprint = prepared.fingerprint(model_digest, cluster=1, frames=plan.frames_in)
+        journal = SegmentJournal(folder, fingerprint, load=job.resume)  # a foreign one is refused before any change
         _prepare_parts(job, folder)
         spec = TaskSpec(str(job.input), job.input_fps, plan.frames_in, str(folder), settings, options, plan.start,
                         plan.first_pts, job, size[0], size[1], device, precision, backend)
@@ -193,7 +156,7 @@ def convert_on_cluster(job: ConvertJob, cluster: ClusterOptions, model=None, dev
             raise
     assemble_clock = time.perf_counter()
     entries = [journal.done[s.number] for s in plan.segments]
-    warnings = _assemble(job, folder, entries, settings, fingerprint) if video else _assemble_folder(job, folder, entries)
+    warnings = _assemble(job, folder, entries, settings) if video else _assemble_folder(job, folder, entries)
     timings["assemble"] = time.perf_counter() - assemble_clock
     timings["wall"] = time.perf_counter() - clock
     result = InterpolateResult(frames_in=plan.frames_in, frames_out=plan.frames_out,
@@ -201,7 +164,7 @@ def convert_on_cluster(job: ConvertJob, cluster: ClusterOptions, model=None, dev
     return ConvertReport(result, warnings)
 
 
-def _run_segments(ray, spec: TaskSpec, weights: bytes, todo: list[Segment], plan: Plan, journal: _Journal,
+def _run_segments(ray, spec: TaskSpec, weights: bytes, todo: list[Segment], plan: Plan, journal: SegmentJournal,
                   cluster: ClusterOptions, use_gpu: bool, timings: dict, progress) -> None:
     count = _worker_count(ray, use_gpu, cluster.workers, len(todo))
     actor = ray.remote(SegmentWorker).options(num_cpus=1, num_gpus=1 if use_gpu else 0,
@@ -269,20 +232,17 @@ def _check_storage(ray, workers: list) -> None:
                              "storage every node sees under the same path (see docs/cluster.md)")
 
 
-def _assemble(job: ConvertJob, folder: Path, entries: list[dict], settings, fingerprint: dict) -> list[str]:
+def _assemble(job: ConvertJob, folder: Path, entries: list[dict], settings) -> list[str]:
     """Join the segments with the one-process --resume path's code."""
-    sink = SegmentSink(job.output, settings, fingerprint, job.segment_frames)
-    sink.segments = [{"file": e["file"], "frames": e["frames"], "first_pts": e.get("first_pts")} for e in entries]
-    with atomic_path(job.output) as tmp:
-        warnings = sink.assemble(tmp, job.input if job.input.is_file() else None)
-    sink.remove()
+    with atomic_path(job.output, overwrite=job.overwrite) as tmp:
+        warnings = assemble_segments(folder, entries, tmp, job.input if job.input.is_file() else None, settings)
+    remove_parts(job.output)
     return warnings
 
 
 def _assemble_folder(job: ConvertJob, folder: Path, entries: list[dict]) -> list[str]:
-    """Move the segments' PNGs into a temporary folder beside OUTPUT, then rename it (or,
-    over an existing folder, move the frames into it as the one-process path does: only
-    frame files are replaced, nothing else there is touched)."""
+    """Link (or copy) the segments' PNGs into a temporary folder beside OUTPUT, then place it
+    as the one-process path does (:func:`~rrin.inference.convert.place_frames`)."""
     output = job.output
     tmp = temp_folder(output)
     try:
@@ -294,10 +254,7 @@ def _assemble_folder(job: ConvertJob, folder: Path, entries: list[dict]) -> list
                 except OSError:
                     shutil.copy2(png, tmp / png.name)
                 count += 1
-        if output.is_dir():
-            _replace_frames(tmp, output, count)
-        else:
-            os.rename(tmp, output)
+        place_frames(tmp, output, count, job.overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

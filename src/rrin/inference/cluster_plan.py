@@ -3,11 +3,11 @@
 The plan is made on the driver, before any frame is interpolated, from the input's
 timestamps alone (a video's packet timestamps are read without decoding; a folder's frames
 are numbered), or, with ``--dedup``, from a decoding pass that computes the same scene
-thumbnails the one-process pipeline does. It pairs the frames exactly as
-:func:`~rrin.inference.pipeline.interpolate_stream` does (a duplicate joins the span of the
-previous kept frame), asks :mod:`~rrin.inference.schedule` how many output frames each pair
-makes and cuts the sequence of pairs into segments of about ``segment_frames`` output
-frames, always between two pairs.
+thumbnails the one-process pipeline does. It pairs the frames with the pipeline's own
+:class:`~rrin.inference.pairing.Pairing` (a duplicate joins the span of the previous kept
+frame; each pair's output frames from :mod:`~rrin.inference.schedule`) and cuts the
+sequence of pairs into segments of about ``segment_frames`` output frames, always between
+two pairs.
 
 A segment reads input frames ``first`` … ``last``: ``first`` is the first frame of its first
 pair and ``last`` the second frame of its last pair, which is also the ``first`` of the next
@@ -26,9 +26,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.sources import FrameFolderReader
-from . import schedule
+from .pairing import Pair, Pairing
 from .pipeline import InterpolateOptions
-from .scenes import difference, thumbnail
+from .scenes import thumbnail
 
 __all__ = ["SourceFrame", "Segment", "Plan", "source_frames", "plan_segments"]
 
@@ -128,41 +128,20 @@ def plan_segments(frames: Iterable[SourceFrame], options: InterpolateOptions, se
     """
     if segment_frames < 1:
         raise InputError(f"--segment-frames must be at least 1, got {segment_frames}")
+    pairing = Pairing(options)
     pairs: list[tuple[int, int, int, int]] = []  # (first input, second input, first output, outputs)
     all_pts: list[int] = []
-    anchor: SourceFrame | None = None
-    last_dup: SourceFrame | None = None
-    span, duplicates = 1, 0
-    start = Fraction(0)
 
-    def pair(a: SourceFrame, b: SourceFrame, span: int) -> None:
-        if options.factor is not None:
-            planned = schedule.factor_pair(a.index, a.pts, b.pts, options.factor, span)
-        else:
-            if b.timestamp <= a.timestamp:
-                raise InputError(f"input timestamps do not increase at frame {b.index}")
-            planned = schedule.fps_pair(a.index, a.timestamp, b.timestamp, start, options.fps)
-        pairs.append((a.index, b.index, planned[0].index if planned else -1, len(planned)))
+    def add(pair: Pair | None) -> None:
+        if pair is not None:
+            planned = pair.planned
+            pairs.append((pair.a.index, pair.b.index, planned[0].index if planned else -1, len(planned)))
 
     for frame in frames:
         all_pts.append(frame.pts)
-        if anchor is None:
-            anchor, start = frame, frame.timestamp
-            continue
-        if options.dedup is not None and difference(anchor.thumb, frame.thumb) <= options.dedup:
-            duplicates, span, last_dup = duplicates + 1, span + 1, frame
-            continue
-        pair(anchor, frame, span)
-        anchor, span, last_dup = frame, 1, None
-    if len(all_pts) < 2:
-        raise InputError(f"the input has {len(all_pts)} frame(s): at least 2 are needed")
-    if last_dup is not None:  # a trailing run of duplicates: span − 1 intervals to its last frame
-        pair(anchor, last_dup, span - 1)
-        anchor = last_dup
-    if options.factor is not None:
-        tail = schedule.factor_last(anchor.index, anchor.pts, options.factor)
-    else:
-        tail = schedule.fps_last(anchor.index, anchor.timestamp, start, options.fps)
+        add(pairing.add(frame))
+    last_pair, tail = pairing.finish()
+    add(last_pair)
 
     segments: list[Segment] = []
     first, out_first, count = None, -1, 0
@@ -181,4 +160,5 @@ def plan_segments(frames: Iterable[SourceFrame], options: InterpolateOptions, se
             end = b if not final else len(all_pts) - 1
             segments.append(Segment(len(segments), first, tuple(all_pts[first:end + 1]), max(out_first, 0), count, final))
             first = None
-    return Plan(tuple(segments), len(all_pts), sum(s.out_frames for s in segments), duplicates, start, all_pts[0])
+    return Plan(tuple(segments), len(all_pts), sum(s.out_frames for s in segments), pairing.duplicates,
+                pairing.start, all_pts[0])

@@ -34,7 +34,7 @@ from .cluster_plan import Segment
 from .pipeline import InterpolateOptions, interpolate_stream
 
 if TYPE_CHECKING:
-    from .convert import ConvertJob
+    from .job import ConvertJob
 
 __all__ = ["TaskSpec", "SegmentWorker", "read_segment", "segment_path", "PAUSE_ENV"]
 

@@ -31,7 +31,7 @@ import torch
 
 from ..errors import InputError
 from ..model.rrin import Flows
-from . import schedule
+from .pairing import Pair, Pairing
 from .scenes import CUT_MODES, DEFAULT_SCENE_THRESHOLD, cut_frame, difference, thumbnail
 
 __all__ = ["InterpolateOptions", "InterpolateResult", "interpolate_stream", "Sink",
@@ -281,50 +281,35 @@ def _may_run(a: _Frame, b: _Frame, options: InterpolateOptions, skip: int, start
 
 
 class _State:
-    """The calling thread's part: pairing, planning, batching, cut and duplicate handling."""
+    """The calling thread's part: pairing (:class:`~rrin.inference.pairing.Pairing`),
+    batching, cut handling."""
 
     def __init__(self, options, run_model, outbox, result, skip_frames, progress, writer_errors,
                  start: Fraction | None = None, final: bool = True) -> None:
         self.options, self.run_model, self.outbox, self.result = options, run_model, outbox, result
         self.skip, self.progress, self.writer_errors = skip_frames, progress, writer_errors
-        self.anchor: _Frame | None = None
-        self.last_dup: _Frame | None = None
-        self.span = 1
-        self.start: Fraction | None = start
-        self.final = final
+        self.pairing = Pairing(options, start, final)
         self.batch: list[tuple[_Frame, _Frame, list, bool]] = []
 
     def add(self, frame: _Frame) -> None:
         self.result.frames_in += 1
-        if self.anchor is None:
-            self.anchor = frame
-            self.start = frame.timestamp if self.start is None else self.start
-            return
-        if self.options.dedup is not None and difference(self.anchor.thumb, frame.thumb) <= self.options.dedup:
-            self.result.duplicates += 1
-            self.span += 1
-            self.last_dup = frame
-            return
-        self._pair(self.anchor, frame, self.span)
-        self.anchor, self.span, self.last_dup = frame, 1, None
+        pair = self.pairing.add(frame)
+        self.result.duplicates = self.pairing.duplicates
+        if pair is not None:
+            self._pair(pair)
 
     def finish(self) -> None:
-        if self.anchor is None or self.result.frames_in < 2:
+        try:
+            pair, last = self.pairing.finish()
+        except InputError:
             self._flush()
-            raise InputError(f"the input has {self.result.frames_in} frame(s): at least 2 are needed")
-        if not self.final:  # a range that ends inside the input: its last frame closed its last pair
-            self._flush()
-            return
-        if self.last_dup is not None:  # a trailing run of duplicates: span − 1 intervals to its last frame
-            self._pair(self.anchor, self.last_dup, self.span - 1)
-            self.anchor = self.last_dup
+            raise
+        if pair is not None:
+            self._pair(pair)
         self._flush()
-        opts = self.options
-        if opts.factor is not None:
-            last = schedule.factor_last(self.anchor.index, self.anchor.pts, opts.factor)
-        else:
-            last = schedule.fps_last(self.anchor.index, self.anchor.timestamp, self.start, opts.fps)
-        self._emit(self.anchor, self.anchor, self._unfinished(last), [])
+        if self.pairing.final:  # a range that ends inside the input has no last-frame output
+            anchor = self.pairing.anchor
+            self._emit(anchor, anchor, self._unfinished(last), [])
 
     def _unfinished(self, planned: list) -> list:
         """The frames of ``planned`` not written by an earlier run (resume); the others are
@@ -334,19 +319,13 @@ class _State:
         self.result.frames_resumed += len(planned) - len(kept)
         return kept
 
-    def _pair(self, a: _Frame, b: _Frame, span: int) -> None:
-        """Plan the pair (a, b), ``span`` input intervals apart (> 1 across dropped
-        duplicates; only ``--factor`` needs it, ``--fps`` goes by the timestamps)."""
-        opts = self.options
-        if opts.factor is not None:
-            planned = schedule.factor_pair(a.index, a.pts, b.pts, opts.factor, span)
-        else:
-            if b.timestamp <= a.timestamp:
-                raise InputError(f"input timestamps do not increase at frame {b.index}")
-            planned = schedule.fps_pair(a.index, a.timestamp, b.timestamp, self.start, opts.fps)
+    def _pair(self, pair: Pair) -> None:
+        """Queue ``pair`` for the model: batched with the pairs before it when their time
+        steps match, alone across a cut."""
+        opts, a, b = self.options, pair.a, pair.b
         cut = _is_cut(a, b, opts)
         self.result.cuts += cut
-        planned = self._unfinished(planned)
+        planned = self._unfinished(pair.planned)
         if not planned:
             return
         times = [p.t for p in planned if not p.is_copy]

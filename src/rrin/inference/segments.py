@@ -27,7 +27,7 @@ from ..io.atomic import atomic_path
 from ..io.concat import concat_segments
 from ..io.video_writer import EncodeSettings, VideoWriter
 
-__all__ = ["SegmentSink", "parts_folder", "remove_parts"]
+__all__ = ["SegmentJournal", "SegmentSink", "assemble_segments", "parts_folder", "remove_parts"]
 
 #: The names rrin writes in a parts folder: segments, the journal and its temporary copies.
 _OWN_FILES = re.compile(r"seg\d{4,}\.nut|journal\.json|\.journal\..+\.partial\.json")
@@ -55,6 +55,63 @@ def remove_parts(output: Path) -> None:
         pass
 
 
+class SegmentJournal:
+    """``journal.json`` in a parts folder: the job's fingerprint and its finished segments.
+
+    One format for the one-process ``--resume`` path (:class:`SegmentSink`) and the
+    cluster's driver: each segment is ``{"number", "file", "frames", "first_pts", …}``.
+    Opening it keeps the recorded segments whose files exist (:attr:`done`, by number) and
+    refuses a journal of another job (another fingerprint: input, options, model weights)
+    with :class:`InputError` before anything is changed. :meth:`record` rewrites it
+    atomically and flushes it to disk.
+    """
+
+    def __init__(self, folder: Path, fingerprint: dict, load: bool = True) -> None:
+        self.folder, self.path, self.fingerprint = Path(folder), Path(folder) / "journal.json", fingerprint
+        self.done: dict[int, dict] = {}
+        if load and self.path.is_file():
+            journal = json.loads(self.path.read_text())
+            if journal.get("fingerprint") != fingerprint:
+                raise InputError(f"{self.folder} belongs to a different job (other input, options or model); "
+                                 "remove it or rerun with the original options")
+            self.done = {s["number"]: s for s in journal["segments"] if (self.folder / s["file"]).exists()}
+
+    def prefix(self) -> list[dict]:
+        """The finished segments 0, 1, … up to the first one missing (what a one-process run
+        continues from)."""
+        segments = []
+        while len(segments) in self.done:
+            segments.append(self.done[len(segments)])
+        return segments
+
+    def keep(self, segments: list[dict]) -> None:
+        """Forget every other segment, on disk too (their files are about to be rewritten)."""
+        if len(segments) != len(self.done):
+            self.done = {s["number"]: s for s in segments}
+            self._write()
+
+    def record(self, entry: dict) -> None:
+        """Add the finished segment ``entry`` (its ``number`` replaces an earlier one)."""
+        self.done[entry["number"]] = entry
+        self._write()
+
+    def _write(self) -> None:
+        segments = [self.done[n] for n in sorted(self.done)]
+        with atomic_path(self.path) as tmp:
+            tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "segments": segments}, indent=1))
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+
+
+def assemble_segments(folder: Path, segments: list[dict], path: Path, source: Path | None,
+                      settings: EncodeSettings) -> list[str]:
+    """Join the finished video ``segments`` of ``folder`` into ``path`` (a temporary name),
+    copying ``source``'s audio and subtitles; returns warnings. The output stream gets the
+    settings' time base and rate, as a one-pass output."""
+    return concat_segments([Path(folder) / s["file"] for s in segments], path, source, settings,
+                           [s.get("first_pts") for s in segments])
+
+
 class SegmentSink:
     """A sink (``write``/``boundary``/``close``/``abort``) that encodes closed segments.
 
@@ -70,20 +127,11 @@ class SegmentSink:
         self.output = Path(output)
         self.settings = settings
         self.folder = parts_folder(self.output)
-        self.journal_path = self.folder / "journal.json"
         self.segment_frames = segment_frames
-        self.fingerprint = fingerprint
-        self.segments: list[dict] = []
-        if self.journal_path.is_file():
-            journal = json.loads(self.journal_path.read_text())
-            if journal.get("fingerprint") != fingerprint:
-                raise InputError(f"{self.folder} belongs to a different job (other input or options); "
-                                 "remove it or rerun with the original options")
-            for segment in journal["segments"]:  # up to the first one missing
-                if not (self.folder / segment["file"]).is_file():
-                    break
-                self.segments.append(segment)
+        self.journal = SegmentJournal(self.folder, fingerprint)
+        self.segments: list[dict] = self.journal.prefix()
         self.folder.mkdir(exist_ok=True)
+        self.journal.keep(self.segments)  # segments after a missing one are made again
         self._writer: VideoWriter | None = None
         self._count = 0
         self.warnings: list[str] = []
@@ -109,11 +157,9 @@ class SegmentSink:
     def _close_segment(self) -> None:
         self._writer.close()
         self._writer = None
-        self.segments.append({"file": self._name, "frames": self._count, "first_pts": self._first_pts})
-        with atomic_path(self.journal_path) as tmp:
-            tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "segments": self.segments}, indent=1))
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
+        entry = {"number": len(self.segments), "file": self._name, "frames": self._count, "first_pts": self._first_pts}
+        self.segments.append(entry)
+        self.journal.record(entry)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -130,8 +176,7 @@ class SegmentSink:
         """Concatenate the segments into ``path`` (a temporary name); returns warnings.
 
         The output stream gets the settings' time base and rate, as a one-pass output."""
-        return concat_segments([self.folder / s["file"] for s in self.segments], path, source, self.settings,
-                               [s.get("first_pts") for s in self.segments])
+        return assemble_segments(self.folder, self.segments, path, source, self.settings)
 
     def remove(self) -> None:
         """Remove the parts folder (rrin's files in it; see :func:`remove_parts`)."""
