@@ -89,7 +89,8 @@ def page(app, browser):
 
 
 #: The text a Markdown element shows (not its hidden progress timer).
-_SHOWN = "(s) => { const e = document.querySelector(s + ' .prose') || document.querySelector(s); return e ? e.innerText : ''; }"
+_SHOWN = ("(s) => { const e = document.querySelector(s + ' .prose') || document.querySelector(s); "
+          "return e ? e.innerText : ''; }")
 
 
 def shown(page, selector: str) -> str:

@@ -49,7 +49,7 @@ def test_the_guard_passes_uploads_only(workspace, tmp_path):
 @pytest.mark.parametrize("error, sentence", [
     (InputError("/tmp/rrin-ui-x/cache/a1/passwd is not a readable video: [Errno 1094995529] Invalid data found "
                 "when processing input: 'passwd'"), "passwd is not a video this page can read."),
-    (InputError("input.png is not a readable image"), "input.png is not a image this page can read."),
+    (InputError("input.png is not a readable image"), "input.png is not a picture this page can read."),
     (InputError("--fps 5 is below the input's 12 frames/s"), "5 is below the input's 12 frames/s."),
     (InputError("cannot encode with libx265: [Errno 22] Invalid argument"),
      "The video could not be written in the chosen format: try “H.264 MP4”."),
