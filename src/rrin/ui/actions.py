@@ -192,11 +192,14 @@ class Actions:
             outcome = await in_thread(self.runner.convert_video, video, request, report, cancel=cancel)
         done = (f"**Done**: {outcome.frames_out} frames from {outcome.frames_in} in "
                 f"{format_duration(outcome.seconds)} → {outcome.path.name}")
+        if request.codec == "ffv1":
+            done += " (a browser cannot play this format: download it)"
         for warning in outcome.warnings:
             done += f"\n\nNote: {plain_text(self.runner.workspace.relative_message(warning))}"
         if outcome.error:
-            done += (f"\n\nThe video stopped decoding early ({plain_text(self.runner.workspace.relative_message(outcome.error))}): "
-                     f"the result has the {outcome.frames_in} frames that decoded.")
+            reason = plain_text(self.runner.workspace.relative_message(outcome.error)).rstrip(".")
+            done += (f"\n\nThe video stopped decoding early ({reason}): the result has the {outcome.frames_in} "
+                     "frames that decoded.")
         return outcome.path, done
 
     async def preview(self, video, position, mode, factor, fps, model, progress: Callable | None = None,

@@ -44,6 +44,8 @@ CSS = """
 button[role="tab"][aria-selected="true"], .tab-wrapper button.selected { color: #b93d0b !important; }
 footer a, footer button, span.or { color: #52525b !important; }
 .toast-message-item:not(:last-of-type), .toast-separator, .toast-count { display: none !important; }
+#pair-frames, #explain, #pair-frames .grid-wrap, #explain .grid-wrap, #pair-frames .gallery-container,
+#explain .gallery-container { height: auto !important; max-height: none !important; min-height: 0 !important; }
 #intro h1 { margin: 0 0 .2em 0; }
 #intro p { margin: 0; }
 #facts, #estimate, #status, #done, #pair-status, #preview-caption { min-height: 1.4em; }

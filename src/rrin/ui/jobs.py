@@ -4,7 +4,9 @@
 * a preview: one pair of the video through :func:`rrin.inference.convert.model_runner`,
   the model call ``convert`` itself makes;
 * two images: :meth:`rrin.inference.Interpolator.interpolate_images` and
-  :func:`rrin.inference.write_explanation` (what ``rrin pair --explain`` runs).
+  :func:`rrin.inference.write_explanation` (what ``rrin pair --explain`` runs);
+* a measurement (:meth:`JobRunner.measure`): the real conversion of a video's first two
+  pairs, stopped there, for the time estimate (:mod:`.speed`).
 
 Nothing here knows about Gradio. Errors are the library's :class:`rrin.errors.RRINError` s;
 a job stopped with its ``cancel`` event raises :class:`Cancelled` after the library has removed

@@ -35,7 +35,8 @@ def _short(name: str) -> str:
 
 #: (pattern on the library's message, the page's sentence) — first match wins.
 _RULES: list[tuple[re.Pattern, str]] = [(re.compile(pattern, re.IGNORECASE), sentence) for pattern, sentence in [
-    (r"^(?:video |image )?(?P<name>.+?) is not a readable (?P<kind>video|image)\b", "{name} is not a {kind} this page can read."),
+    (r"^(?:video )?(?P<name>.+?) is not a readable video\b", "{name} is not a video this page can read."),
+    (r"^(?:image )?(?P<name>.+?) is not a readable image\b", "{name} is not a picture this page can read."),
     (r"^(?P<name>.+?) has no video stream", "{name} has no video in it."),
     (r"^(?P<name>.+?) is gone", "{name} is no longer on the computer running this page: upload it again."),
     (r"the input has \d+ frame\(s\): at least 2", "The video needs at least two frames."),

@@ -42,22 +42,25 @@
     refuse(event.target, file);
   }, true);
 
-  // Tab leaves a drop-down closed (Gradio's list stays open when Tab moves on).
+  // Tab leaves a drop-down closed. Gradio's list closes when its box loses focus, but its
+  // own key handler, run a moment later, opens it again for any key but a few (Tab among
+  // them): that handler never sees Tab, and the browser still moves the focus on.
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Tab") return;
     const input = document.activeElement;
-    if (!input || input.getAttribute("role") !== "combobox" || input.getAttribute("aria-expanded") !== "true") return;
-    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", code: "Escape", bubbles: true }));
+    if (input && input.getAttribute("role") === "combobox") event.stopPropagation();
   }, true);
 
   // The browser's "Video not playable" pop-up is not news: the line under the video says
   // whether the page can read it, and a result the browser cannot play is downloaded.
-  // Player controls without a name get one.
-  const names = [
-    [".play-pause-button, [data-testid='play-pause-button']", "Play or pause"],
-    [".fullscreen-button, [data-testid='fullscreen-button']", "Full screen"],
-    ["input[type='range'].time, progress, .timeline input[type='range']", "Position in the video"],
-    ["input[type='range'].volume", "Volume"],
+  // Player controls get names a person understands (Gradio's are ids, or none).
+  const human = {
+    "play-pause-replay-button": "Play or pause", "full-screen": "Full screen", "exit-full-screen": "Leave full screen",
+  };
+  const unnamed = [
+    ["progress", "Position in the video"],
+    ["a.download-link", "Download the file"],
+    ["video", null],
   ];
   const tidy = () => {
     document.querySelectorAll(".toast-message-text").forEach((text) => {
@@ -68,17 +71,22 @@
         else text.closest(".toast-message-item").style.display = "none";
       }
     });
-    for (const [selector, name] of names) {
-      document.querySelectorAll(selector).forEach((control) => {
-        if (!control.getAttribute("aria-label") && !control.textContent.trim()) control.setAttribute("aria-label", name);
-      });
-    }
-    document.querySelectorAll("video").forEach((video) => {
-      if (!video.getAttribute("aria-label")) {
-        const labelled = video.closest("[id]");
-        video.setAttribute("aria-label", labelled && labelled.id === "result-video" ? "The result" : "Your video");
+    document.querySelectorAll("[aria-label]").forEach((control) => {
+      const name = control.getAttribute("aria-label");
+      if (human[name]) control.setAttribute("aria-label", human[name]);
+      else if (/^[a-z0-9]+(-[a-z0-9]+)+$/.test(name)) {
+        control.setAttribute("aria-label", name.replace(/-/g, " ").replace(/^./, (c) => c.toUpperCase()));
       }
     });
+    for (const [selector, name] of unnamed) {
+      document.querySelectorAll(selector).forEach((control) => {
+        if (control.getAttribute("aria-label") || control.textContent.trim()) return;
+        const place = control.closest("#result-video, #input-video, #download, [id]");
+        const video = place && place.id === "result-video" ? "The result" : "Your video";
+        control.setAttribute("aria-label", name || video);
+      });
+    }
   };
-  new MutationObserver(tidy).observe(document.documentElement, { childList: true, subtree: true });
+  new MutationObserver(tidy).observe(document.documentElement,
+    { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"] });
 })();

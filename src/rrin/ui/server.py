@@ -2,8 +2,8 @@
 
 :func:`start` makes the private workspace, points Gradio's cache at it, turns Gradio's
 analytics and version check off (nothing leaves the machine), builds the page and serves it
-on ``host:port`` without share links. :meth:`RunningApp.close` stops the server, deletes
-the workspace and restores the environment.
+on ``host:port`` without share links, behind a password (required beyond the loopback).
+:meth:`RunningApp.close` stops the server, deletes the workspace and restores the environment.
 """
 
 from __future__ import annotations
