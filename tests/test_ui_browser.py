@@ -199,6 +199,7 @@ def test_only_the_active_setting_is_editable_and_problems_show_beside_start(app,
     text = wait_text(page, "#estimate", "at least")
     assert text.strip() == "⚠️ The frame rate must be at least the video's own, 12 frames per second."
     page.get_by_text("File format and quality").click()
+    page.wait_for_selector("#codec label")  # the accordion renders its content after the click
     labels = page.locator("#codec label").all_inner_texts()
     assert any(label.startswith("H.264 MP4 — plays everywhere") for label in labels), labels
 
