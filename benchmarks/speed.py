@@ -138,9 +138,13 @@ def cpu_peak_gflops(threads: int) -> tuple[float | None, str]:
     if not mhz:
         return None, "unknown"
     lanes = 16 if " avx512f" in flags else 8 if " avx2" in flags else 4
+    family = next((int(line.split(":")[1]) for line in text.splitlines() if line.startswith("cpu family")), 0)
+    if "AuthenticAMD" in text and family <= 25:
+        lanes = min(lanes, 8)  # up to Zen 4 (family 25), AVX-512 runs on 256-bit units
     per_cycle = 2 * lanes * 2  # two FMA units, two FLOPs per FMA
     gflops = threads * max(mhz) / 1000 * per_cycle
-    return gflops, f"{threads} cores x {max(mhz) / 1000:.2f} GHz x {per_cycle} FLOP/cycle"
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "CPU")
+    return gflops, f"{name}, {threads} cores x {max(mhz) / 1000:.2f} GHz x {per_cycle} FLOP/cycle"
 
 
 @dataclass

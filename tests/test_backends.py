@@ -33,7 +33,8 @@ def reference():
 def test_backend_matches_reference(name, package, reference, tmp_path):
     if package:
         pytest.importorskip(package)
-    interp = Interpolator(make_tiny_model(3), device="cpu", backend=name, max_batch=4, cache_root=tmp_path)
+    interp = Interpolator(make_tiny_model(3), device="cpu", precision="fp32", backend=name, max_batch=4,
+                          cache_root=tmp_path)
     img0, img1 = frames()
     outputs = interp.run(img0, img1, TIMES)
     assert len(outputs) == len(TIMES)
@@ -100,7 +101,9 @@ def test_padding_is_cropped_for_odd_sizes():
 
 
 def test_auto_rule_and_unknown_names():
-    assert resolve_backend_name("auto", CPU, torch.bfloat16) == "eager"
+    bf16 = "openvino" if "openvino" in available_backends(CPU) else "eager"  # OpenVINO's bf16 kernels, else autocast
+    assert resolve_backend_name("auto", CPU, torch.bfloat16) == bf16
+    assert resolve_backend_name("auto", CPU, torch.float16) == "eager"
     auto = resolve_backend_name("auto", CPU)
     assert auto in available_backends(CPU)
     expected = "openvino" if "openvino" in available_backends(CPU) else "onnxruntime" if "onnxruntime" in available_backends(CPU) else "eager"
@@ -145,3 +148,31 @@ def test_graph_cache_is_keyed_on_rrin_and_graph_versions(monkeypatch, tmp_path):
     before = model_fingerprint(model)
     monkeypatch.setattr(rrin, "__version__", rrin.__version__ + ".post1")
     assert model_fingerprint(model) != before
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_through_openvino_only_where_the_cpu_has_it(monkeypatch, native):
+    from rrin.inference import backends
+    from rrin.model import RRIN
+    from rrin.model.config import PRESETS
+
+    monkeypatch.setattr(backends, "native_bf16", lambda: native)
+    model = make_tiny_model()
+    expected = torch.bfloat16 if native else torch.float32
+    assert backends.auto_precision("auto", model, CPU) == expected
+    assert backends.auto_precision("openvino", model, CPU) == expected
+    assert backends.auto_precision("eager", model, CPU) == torch.float32  # PyTorch's CPU autocast is slower
+    assert backends.auto_precision("auto", RRIN(PRESETS["dis-synthesis"]), CPU) == torch.float32  # no U-Nets
+    assert backends.auto_precision("auto", model, torch.device("cuda")) == torch.float16
+
+
+def test_openvino_in_bf16_is_close_to_fp32(tmp_path):
+    pytest.importorskip("openvino")
+    img0, img1 = frames()
+    model = make_tiny_model(3)
+    fp32 = Interpolator(model, device="cpu", precision="fp32", backend="openvino", cache_root=tmp_path)
+    bf16 = Interpolator(model, device="cpu", precision="bf16", cache_root=tmp_path)
+    assert bf16.backend.name == "openvino" and "bf16" in bf16.backend.describe()
+    for got, expected in zip(bf16.run(img0, img1, TIMES), fp32.run(img0, img1, TIMES)):
+        assert got.img_t.dtype == torch.float32
+        torch.testing.assert_close(got.img_t, expected.img_t, atol=3e-2, rtol=0)

@@ -71,9 +71,10 @@ class _ModelGraph(nn.Module):
     """forward(img0, img1, t) → img_t on inputs of any size (padding inside the graph);
     forward(img0, img1, flow_01, flow_10, t) for a DIS-flow model."""
 
-    def __init__(self, model: RRIN) -> None:
+    def __init__(self, model: RRIN, levels: int = 0) -> None:
         super().__init__()
         self.model = model
+        self.levels = levels
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
         height, width = img0.shape[-2], img0.shape[-1]
@@ -92,7 +93,7 @@ class _ModelGraph(nn.Module):
         else:
             (t,) = rest
             flows = self.model.estimate_flows(img0, img1)
-        img_t = self.model.synthesize(img0, img1, flows, t).img_t
+        img_t = self.model.synthesize(img0, img1, flows, t, self.levels).img_t
         return img_t[:, :, :height, :width]
 
 
@@ -107,16 +108,17 @@ class _FlowsGraph(nn.Module):
 
 
 class _SynthesizeGraph(nn.Module):
-    def __init__(self, model: RRIN) -> None:
+    def __init__(self, model: RRIN, levels: int = 0) -> None:
         super().__init__()
         self.model = model
+        self.levels = levels
 
     def forward(self, img0, img1, flow_01, flow_10, t):
-        output = self.model.synthesize(img0, img1, Flows(flow_01, flow_10), t)
+        output = self.model.synthesize(img0, img1, Flows(flow_01, flow_10), t, self.levels)
         return tuple(getattr(output, name) for name in SYNTH_OUTPUTS)
 
 
-def _graph_spec(model: RRIN, graph: str, height: int, width: int, batch: int):
+def _graph_spec(model: RRIN, graph: str, height: int, width: int, batch: int, levels: int = 0):
     """(module, example inputs, input names, output names) of one graph."""
     generator = torch.Generator().manual_seed(0)
     img0 = torch.rand(batch, 3, height, width, generator=generator)
@@ -127,16 +129,16 @@ def _graph_spec(model: RRIN, graph: str, height: int, width: int, batch: int):
     takes_flows = model.config.flow == "dis"
     if graph == "model" and takes_flows:
         names = ["img0", "img1", "flow_01", "flow_10", "t"]
-        return _ModelGraph(model), (img0, img1, flow_01, flow_10, t), names, ["img_t"]
+        return _ModelGraph(model, levels), (img0, img1, flow_01, flow_10, t), names, ["img_t"]
     if graph == "model":
-        return _ModelGraph(model), (img0, img1, t), ["img0", "img1", "t"], ["img_t"]
+        return _ModelGraph(model, levels), (img0, img1, t), ["img0", "img1", "t"], ["img_t"]
     if graph == "flows" and takes_flows:
         raise InputError("a DIS-flow model has no flows graph: DIS runs outside the network")
     if graph == "flows":
         return _FlowsGraph(model), (img0, img1), ["img0", "img1"], ["flow_01", "flow_10"]
     if graph == "synthesize":
         names = ["img0", "img1", "flow_01", "flow_10", "t"]
-        return _SynthesizeGraph(model), (img0, img1, flow_01, flow_10, t), names, list(SYNTH_OUTPUTS)
+        return _SynthesizeGraph(model, levels), (img0, img1, flow_01, flow_10, t), names, list(SYNTH_OUTPUTS)
     raise InputError(f"unknown graph {graph!r}; use one of {', '.join(GRAPHS)}")
 
 
@@ -159,6 +161,7 @@ def export_onnx(
     check_size: tuple[int, int] = (37, 53),
     tolerance: float = 1e-3,
     overwrite: bool = False,
+    levels: int = 0,
 ) -> ExportResult:
     """Write ``model`` as an ONNX file (opset 17) with dynamic batch, height and width.
 
@@ -170,6 +173,9 @@ def export_onnx(
             (height, width) and compare with PyTorch; needs ``onnxruntime``.
         tolerance: the largest accepted absolute difference; above it :class:`InputError`.
         overwrite: replace an existing ``path``.
+        levels: the refinement U-Nets run on inputs halved this many times (see
+            :meth:`RRIN.synthesize <rrin.model.RRIN.synthesize>`), fixed in the graph
+            whatever the input size; 0 (the default) is full resolution.
 
     Returns:
         An :class:`ExportResult` with the maximum absolute difference found.
@@ -181,7 +187,7 @@ def export_onnx(
     check_writable(path, overwrite)
     multiple = model.config.size_multiple
     # Trace at a small padded size (two multiples) with a batch of two.
-    module, inputs, input_names, output_names = _graph_spec(_cpu_copy(model), graph, 2 * multiple, 2 * multiple, 2)
+    module, inputs, input_names, output_names = _graph_spec(_cpu_copy(model), graph, 2 * multiple, 2 * multiple, 2, levels)
     dims = {0: "batch", 2: "height", 3: "width"}
     dynamic_axes = {name: dims for name in input_names + output_names}
     dynamic_axes["t"] = {0: "batch"}
@@ -201,17 +207,18 @@ def export_onnx(
             )
         if check:  # before the rename: a file that fails the check is never left behind
             size = check_size if graph == "model" else (3 * multiple, 3 * multiple)
-            diff = onnx_parity(model, tmp, graph=graph, height=size[0], width=size[1])
+            diff = onnx_parity(model, tmp, graph=graph, height=size[0], width=size[1], levels=levels)
             if not diff <= tolerance:
                 raise InputError(f"ONNX export differs from PyTorch by {diff:.3g} (> {tolerance:g}); nothing written")
     result = ExportResult(path=path, graph=graph, max_abs_diff=diff, check_size=size)
     return result
 
 
-def onnx_parity(model: RRIN, path: str | os.PathLike, *, graph: str = "model", height: int = 37, width: int = 53, batch: int = 2) -> float:
+def onnx_parity(model: RRIN, path: str | os.PathLike, *, graph: str = "model", height: int = 37, width: int = 53,
+                batch: int = 2, levels: int = 0) -> float:
     """The maximum absolute difference between ONNX Runtime running ``path`` and PyTorch."""
     ort = require("onnxruntime", "onnx")
-    module, inputs, input_names, _ = _graph_spec(_cpu_copy(model), graph, height, width, batch)
+    module, inputs, input_names, _ = _graph_spec(_cpu_copy(model), graph, height, width, batch, levels)
     with torch.inference_mode():
         expected = module(*inputs)
     expected = expected if isinstance(expected, tuple) else (expected,)

@@ -15,7 +15,7 @@ from ..metrics import to_tensor
 from ..model.registry import load_model
 from ..model.rrin import RRIN, Flows, RRINOutput, _pad_to_multiple, blend_warped, crop_output
 from ..model.warp import backward_warp
-from .backends import Backend, select_backend
+from .backends import Backend, auto_precision, select_backend
 from .device import resolve_device, resolve_precision
 
 __all__ = ["Interpolator", "PreparedFrames", "check_time"]
@@ -54,7 +54,9 @@ class Interpolator:
         model: a shipped model's name, a path to a weights file, an :class:`RRIN`
             instance, or ``None`` for the default shipped model of the device.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``…
-        precision: ``"auto"`` (fp16 on CUDA, fp32 on CPU), ``"fp32"``, ``"fp16"``, ``"bf16"``.
+        precision: ``"auto"`` (fp16 on CUDA; on CPU bf16 through OpenVINO where the CPU has
+            native BF16, else fp32: :func:`~rrin.inference.backends.auto_precision`),
+            ``"fp32"``, ``"fp16"``, ``"bf16"``.
         backend: ``"auto"`` (the fastest installed for the device, see
             :mod:`rrin.inference.backends`), a backend name (``eager``, ``eager-nchw``,
             ``compile``, ``onnxruntime``, ``openvino``) or a built
@@ -92,11 +94,14 @@ class Interpolator:
         if isinstance(backend, Backend):
             self.backend = backend
             self.model = backend.model
+            self.dtype = backend.dtype
             return
         if isinstance(model, RRIN):
             model = model.to(self.device).eval()
         else:
             model = load_model(model, self.device)
+        if precision == "auto":
+            self.dtype = auto_precision(backend, model, self.device)
         self.backend = select_backend(backend, model, self.device, self.dtype, max_batch=max_batch, **backend_options)
         self.model = self.backend.model
 

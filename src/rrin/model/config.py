@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 
-__all__ = ["RRINConfig", "PRESETS", "FLOW_SOURCES", "PADDINGS", "DIS_PRESETS"]
+__all__ = ["RRINConfig", "refine_levels", "PRESETS", "FLOW_SOURCES", "PADDINGS", "DIS_PRESETS"]
 
 #: Where the bidirectional flows come from: the paper's flow U-Net, or OpenCV's DIS.
 FLOW_SOURCES = ("unet", "dis")
@@ -50,6 +50,10 @@ class RRINConfig:
         dis_preset: DIS preset (``flow = "dis"``): ``ultrafast``, ``fast`` or ``medium``.
         dis_max_side: DIS runs on the pair downscaled so that its longer side is at most
             this many pixels, and the flows are scaled back up (0: always full size).
+        refine_max_side: the refinement U-Nets run on the pair halved until its longer side
+            is at most this many pixels (at most ``log2(size_multiple)`` halvings; each
+            divides their work by 4), and their outputs are upsampled to full size, where
+            the warps and the blend are computed (0: always full size, as in the paper).
     """
 
     base_width: int = 32
@@ -62,6 +66,7 @@ class RRINConfig:
     refine: bool = True
     dis_preset: str = "medium"
     dis_max_side: int = 1280
+    refine_max_side: int = 0
 
     def __post_init__(self) -> None:
         for name in ("base_width", "flow_depth", "depth"):
@@ -76,8 +81,10 @@ class RRINConfig:
         for name, choices in (("flow", FLOW_SOURCES), ("padding", PADDINGS), ("dis_preset", DIS_PRESETS)):
             if getattr(self, name) not in choices:
                 raise ConfigError(f"model config: {name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        if not isinstance(self.dis_max_side, int) or isinstance(self.dis_max_side, bool) or self.dis_max_side < 0:
-            raise ConfigError(f"model config: dis_max_side must be a non-negative integer, got {self.dis_max_side!r}")
+        for name in ("dis_max_side", "refine_max_side"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"model config: {name} must be a non-negative integer, got {value!r}")
         if self.flow == "unet" and not self.refine:
             raise ConfigError("model config: refine = false needs flow = \"dis\" (the flow U-Net is trained with the rest)")
 
@@ -113,14 +120,31 @@ class RRINConfig:
         return cls.from_dict(values)
 
 
+def refine_levels(config: RRINConfig, height: int, width: int) -> int:
+    """How many times the refinement U-Nets' inputs are halved for a (padded) pair of
+    (height, width): the fewest halvings that bring the longer side to
+    ``config.refine_max_side`` or under, at most ``log2(size_multiple)`` (so that the halved
+    size of a padded input stays whole); 0 without refinement or when ``refine_max_side``
+    is 0."""
+    limit = config.refine_max_side
+    if not config.refine or not limit:
+        return 0
+    most = config.size_multiple.bit_length() - 1
+    levels = 0
+    while levels < most and max(height, width) > limit << levels:
+        levels += 1
+    return levels
+
+
 #: Named configurations. ``rrin`` is the paper's network; ``lite`` halves every width
 #: (about a quarter of the multiply-accumulates) for CPU use. The ``dis`` ones take their
-#: flows from OpenCV's DIS and keep the paper's refinement stages, with border reads;
+#: flows from OpenCV's DIS and keep the paper's refinement stages, with border reads, refined
+#: at half size above 960 px (2.1× faster at 720p for 0.03 dB on the scoreboard's 720p clip);
 #: ``dis-synthesis`` is the refinement-free synthesis alone (no parameters).
 PRESETS: dict[str, RRINConfig] = {
     "rrin": RRINConfig(),
     "lite": RRINConfig(base_width=16),
-    "dis": RRINConfig(flow="dis", padding="border"),
-    "dis-lite": RRINConfig(base_width=16, flow="dis", padding="border"),
+    "dis": RRINConfig(flow="dis", padding="border", refine_max_side=960),
+    "dis-lite": RRINConfig(base_width=16, flow="dis", padding="border", refine_max_side=960),
     "dis-synthesis": RRINConfig(flow="dis", padding="border", refine=False),
 }

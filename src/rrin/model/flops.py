@@ -6,7 +6,7 @@ upsampling, warping and the element-wise arithmetic are left out. One MAC is two
 
 from __future__ import annotations
 
-from .config import RRINConfig
+from .config import RRINConfig, refine_levels
 
 __all__ = ["unet_macs", "rrin_macs"]
 
@@ -37,7 +37,8 @@ def rrin_macs(config: RRINConfig, height: int, width: int, times: int = 1) -> in
     """MACs to interpolate ``times`` frames of one pair at (height, width).
 
     The size is padded to ``config.size_multiple`` first, as the model does. The flow
-    U-Net runs once per pair; the three other U-Nets once per time step. DIS flows
+    U-Net runs once per pair; the three other U-Nets once per time step, on the size halved
+    as ``config.refine_max_side`` says (:meth:`RRIN.refine_levels`). DIS flows
     (``flow = "dis"``) and a model without refinement count zero.
     """
     multiple = config.size_multiple
@@ -47,6 +48,10 @@ def rrin_macs(config: RRINConfig, height: int, width: int, times: int = 1) -> in
     flows = unet_macs(6, 4, config.flow_depth, base, height, width) if config.flow == "unet" else 0
     if not config.refine:
         return flows
+    levels = refine_levels(config, height, width)
+    if levels:  # the halved size, padded again to the U-Nets' multiple
+        height = -(-(height >> levels) // multiple) * multiple
+        width = -(-(width >> levels) // multiple) * multiple
     per_time = (
         unet_macs(10, 4, config.depth, base, height, width)
         + unet_macs(16, 2, config.depth, base, height, width)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import RRINConfig
+from .config import RRINConfig, refine_levels
 from .dis import dis_flows_tensor
 from .unet import UNet
 from .warp import backward_warp
@@ -97,6 +97,17 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     if pad_h == 0 and pad_w == 0:
         return x
     return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+
+
+def _pad_always(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Replicate-pad to a multiple, by zero too, so that a traced graph has no size branch."""
+    height, width = x.shape[-2], x.shape[-1]
+    return F.pad(x, (0, (multiple - width % multiple) % multiple, 0, (multiple - height % multiple) % multiple),
+                 mode="replicate")
+
+
+def _downscale(x: torch.Tensor, scale: int) -> torch.Tensor:
+    return x if scale == 1 else F.avg_pool2d(x, scale)
 
 
 class RRIN(nn.Module):
@@ -168,11 +179,23 @@ class RRIN(nn.Module):
         flows = self.estimate_flows(_pad_to_multiple(img0, multiple), _pad_to_multiple(img1, multiple))
         return Flows(flow_01=flows.flow_01[..., :height, :width], flow_10=flows.flow_10[..., :height, :width])
 
-    def synthesize(self, img0: torch.Tensor, img1: torch.Tensor, flows: Flows, t: TimeLike) -> RRINOutput:
+    def refine_levels(self, height: int, width: int) -> int:
+        """How many times the refinement U-Nets' inputs are halved for a padded pair of
+        (height, width) (:func:`rrin.model.config.refine_levels`)."""
+        return refine_levels(self.config, height, width)
+
+    def synthesize(self, img0: torch.Tensor, img1: torch.Tensor, flows: Flows, t: TimeLike,
+                   levels: int | None = None) -> RRINOutput:
         """The frame at ``t`` from padded inputs and their flows (steps 2–6 above).
 
         ``flows`` may have been computed once for several time steps; ``img0``, ``img1``
         and the flows must share the batch size of ``t`` when it is a tensor.
+
+        ``levels``: the refinement U-Nets run on inputs halved this many times (average
+        pooling; flows scaled with the size) and their outputs (flow residue, weight-map
+        logits, image residue) are upsampled bilinearly to full size, where the warps and
+        the blend are computed. ``None`` is :meth:`refine_levels` of the inputs' size; 0 is
+        the paper's full-resolution refinement. Each halving divides the U-Nets' work by 4.
         """
         t = _time_tensor(t, img0)
         flow_01, flow_10 = flows.flow_01, flows.flow_10
@@ -180,9 +203,15 @@ class RRIN(nn.Module):
         flow_t1 = (1 - t) * (1 - t) * flow_01 - t * (1 - t) * flow_10
 
         refine = self.config.refine
+        if levels is None:
+            levels = self.refine_levels(*img0.shape[-2:])
+        scale = 2**levels
         frames = torch.cat((img0, img1), dim=1)
+        small_frames = _downscale(frames, scale)
         if refine:
-            flow_residue = self.flow_residue_unet(torch.cat((flow_t0, flow_t1, frames), dim=1))
+            small_flows = _downscale(torch.cat((flow_t0, flow_t1), dim=1), scale) / scale
+            flow_residue = self._refine(self.flow_residue_unet, torch.cat((small_flows, small_frames), dim=1), scale)
+            flow_residue = flow_residue * scale
             flow_t0 = flow_t0 + flow_residue[:, 0:2]
             flow_t1 = flow_t1 + flow_residue[:, 2:4]
 
@@ -191,13 +220,19 @@ class RRIN(nn.Module):
         img1_warped = backward_warp(img1, flow_t1, legacy, padding)
 
         if refine:
-            mask_input = torch.cat((flow_t0, flow_t1, frames, img0_warped, img1_warped), dim=1)
-            mask = torch.sigmoid(self.mask_unet(mask_input))
+            small_flows = _downscale(torch.cat((flow_t0, flow_t1), dim=1), scale) / scale
+            small_warped = _downscale(torch.cat((img0_warped, img1_warped), dim=1), scale)
+            mask_input = torch.cat((small_flows, small_frames, small_warped), dim=1)
+            mask = torch.sigmoid(self._refine(self.mask_unet, mask_input, scale))
         else:
             mask = torch.full_like(flow_t0, 0.5)
         blend = blend_warped(img0_warped, img1_warped, mask, t)
 
-        residue = self.image_residue_unet(torch.cat((frames, blend), dim=1)) if refine else torch.zeros_like(blend)
+        if refine:
+            residue_input = torch.cat((small_frames, _downscale(blend, scale)), dim=1)
+            residue = self._refine(self.image_residue_unet, residue_input, scale)
+        else:
+            residue = torch.zeros_like(blend)
         img_t = (blend + residue).clamp(0, 1)
         return RRINOutput(
             img_t=img_t,
@@ -211,6 +246,15 @@ class RRIN(nn.Module):
             blend=blend,
             residue=residue,
         )
+
+    def _refine(self, unet: UNet, x: torch.Tensor, scale: int) -> torch.Tensor:
+        """``unet`` on ``x`` (already downscaled by ``scale``), its output at full size."""
+        if scale == 1:
+            return unet(x)
+        height, width = x.shape[-2:]
+        x = _pad_always(x, self.config.size_multiple)
+        y = unet(x)[..., :height, :width]
+        return F.interpolate(y, scale_factor=scale, mode="bilinear", align_corners=False)
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: TimeLike = 0.5, flows: Flows | None = None) -> RRINOutput:
         """Interpolate the frame at time ``t`` between ``img0`` (t=0) and ``img1`` (t=1).
