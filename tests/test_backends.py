@@ -157,12 +157,13 @@ def test_auto_precision_is_bf16_through_openvino_only_where_the_cpu_has_it(monke
     from rrin.model.config import PRESETS
 
     monkeypatch.setattr(backends, "native_bf16", lambda: native)
-    model = make_tiny_model()
+    model = RRIN(PRESETS["dis-lite"])
     expected = torch.bfloat16 if native else torch.float32
     assert backends.auto_precision("auto", model, CPU) == expected
     assert backends.auto_precision("openvino", model, CPU) == expected
     assert backends.auto_precision("eager", model, CPU) == torch.float32  # PyTorch's CPU autocast is slower
     assert backends.auto_precision("auto", RRIN(PRESETS["dis-synthesis"]), CPU) == torch.float32  # no U-Nets
+    assert backends.auto_precision("auto", make_tiny_model(), CPU) == torch.float32  # flow U-Net: flows stay fp32
     assert backends.auto_precision("auto", model, torch.device("cuda")) == torch.float16
 
 

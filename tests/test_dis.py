@@ -148,7 +148,8 @@ def test_backends_run_dis_models(real_pair, backend, package, tmp_path):
     img0, img1 = (to_tensor(f[:64, :96]) for f in real_pair)
     with torch.inference_mode():
         expected = [model(img0, img1, t).img_t for t in (0.25, 0.5)]
-    outputs = Interpolator(model, device="cpu", backend=backend, cache_root=tmp_path).run(img0, img1, [0.25, 0.5])
+    outputs = Interpolator(model, device="cpu", precision="fp32", backend=backend,
+                           cache_root=tmp_path).run(img0, img1, [0.25, 0.5])
     for output, reference in zip(outputs, expected):
         torch.testing.assert_close(output.img_t, reference, atol=1e-4, rtol=1e-4)
 

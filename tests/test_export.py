@@ -61,7 +61,7 @@ def test_cli_export_prints_parity(tmp_path, tiny_weights, capsys):
     assert difference <= 1e-3
 
 
-@pytest.mark.parametrize("case", ["exists", "suffix", "missing-model", "no-folder", "bad-tolerance"])
+@pytest.mark.parametrize("case", ["exists", "suffix", "missing-model", "no-folder", "bad-tolerance", "levels"])
 def test_cli_export_bad_inputs(case, tmp_path, tiny_weights, capsys):
     out = tmp_path / "model.onnx"
     model = str(tiny_weights)
@@ -74,6 +74,8 @@ def test_cli_export_bad_inputs(case, tmp_path, tiny_weights, capsys):
         model = str(tmp_path / "absent.safetensors")
     elif case == "no-folder":
         out = tmp_path / "absent" / "model.onnx"
+    elif case == "levels":
+        extra = ["--refine-levels", "5"]  # more halvings than the tiny model's multiple allows
     else:
         extra = ["--tolerance", "0"]
     assert main(["export", model, str(out), *extra]) == 2
@@ -99,3 +101,17 @@ def test_a_dis_model_exports_a_graph_that_takes_the_flows(tmp_path):
     assert onnx_parity(model, result.path, height=30, width=50, batch=1) <= 1e-3
     with pytest.raises(Exception, match="no flows graph"):
         export_onnx(RRIN(PRESETS["dis-lite"]), tmp_path / "flows.onnx", graph="flows")
+
+
+def test_cli_export_at_half_size_refinement(tmp_path):
+    """``--refine-levels 1``: the graph refines at half size, checked against PyTorch there."""
+    from rrin.model import RRIN
+    from rrin.model.checkpoint import save_weights
+    from rrin.model.config import RRINConfig
+
+    torch.manual_seed(0)
+    weights = save_weights(RRIN(RRINConfig(base_width=4, depth=3, flow="dis", padding="border")).eval(),
+                           tmp_path / "dis.safetensors", half=False)
+    out = tmp_path / "half.onnx"
+    assert main(["export", str(weights), str(out), "--graph", "synthesize", "--refine-levels", "1", "-q"]) == 0
+    assert out.is_file()

@@ -184,8 +184,11 @@ def export_onnx(
 
     require("onnx", "onnx")
     path = Path(path)
-    check_writable(path, overwrite)
     multiple = model.config.size_multiple
+    most = multiple.bit_length() - 1 if model.config.refine else 0
+    if not 0 <= levels <= most:
+        raise InputError(f"refine levels must be between 0 and {most} for this model, got {levels}")
+    check_writable(path, overwrite)
     # Trace at a small padded size (two multiples) with a batch of two.
     module, inputs, input_names, output_names = _graph_spec(_cpu_copy(model), graph, 2 * multiple, 2 * multiple, 2, levels)
     dims = {0: "batch", 2: "height", 3: "width"}

@@ -38,7 +38,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", type=device_name,
                         help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
-                        help="numeric precision (default: fp16 on CUDA; bf16 with OpenVINO on CPUs with native BF16; else fp32)")
+                        help="numeric precision (default: fp16 on CUDA; bf16 with OpenVINO for DIS models on CPUs with native BF16; else fp32)")
     parser.add_argument("--backend", default="auto", choices=("auto", *BACKENDS),
                         help="inference engine (default auto: on CPU openvino, else onnxruntime when installed, "
                              "else eager; eager on GPU); see docs/speed.md")

@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--graph", default="model", choices=("model", "flows", "synthesize"),
                         help="the whole model (default), or one of the two halves the runtime backends use "
                              "(these take padded inputs)")
+    parser.add_argument("--refine-levels", type=int, default=0, metavar="N",
+                        help="run the refinement U-Nets on inputs halved N times, fixed in the graph (default 0: "
+                             "full size; rrin itself uses 1 for frames above 960 px with the shipped default)")
     parser.add_argument("--no-check", action="store_true", help="skip the parity check against PyTorch")
     parser.add_argument("--tolerance", type=float_in(0, math.inf, low_open=True), default=1e-3, help="largest accepted difference (default 1e-3)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"output {args.output} must end in .onnx")
     model = load_model(args.model, "cpu")
     result = export_onnx(model, args.output, graph=args.graph, check=not args.no_check,
-                         tolerance=args.tolerance, overwrite=args.overwrite)
+                         tolerance=args.tolerance, overwrite=args.overwrite, levels=args.refine_levels)
     print(result.path)
     if result.max_abs_diff is not None and not args.quiet:
         height, width = result.check_size

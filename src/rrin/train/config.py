@@ -47,6 +47,7 @@ class ModelSection:
     refine: bool | None = None
     dis_preset: str | None = None
     dis_max_side: int | None = None
+    refine_max_side: int | None = None
 
     def build(self) -> RRINConfig:
         if self.preset not in PRESETS:

@@ -16,10 +16,10 @@ in float32, OpenVINO if installed, else ONNX Runtime if installed, else eager
 eager (channels_last, autocast); for a model without refinement U-Nets (``dis-synthesis``),
 eager. Optional packages are imported only when their backend is built.
 
-``auto`` precision (:func:`auto_precision`) is fp16 on GPU and, on a CPU that computes
-bfloat16 natively (AVX512_BF16 or AMX), bf16 through OpenVINO — OpenVINO's own default on
-such CPUs; it cost no PSNR on the scoreboard and took a third off the default model's time
-per 720p frame (``docs/speed.md``) — else fp32.
+``auto`` precision (:func:`auto_precision`) is fp16 on GPU and, for DIS-flow models on a
+CPU that computes bfloat16 natively (AVX512_BF16 or AMX), bf16 through OpenVINO — OpenVINO's
+own default on such CPUs; it cost no PSNR on the scoreboard and took a third off the default
+model's time per 720p frame (``docs/speed.md``) — else fp32.
 """
 
 from __future__ import annotations
@@ -89,11 +89,14 @@ def auto_precision(name: str, model: RRIN, device: torch.device) -> torch.dtype:
     """The compute precision ``--precision auto`` stands for with backend ``name``.
 
     float16 on CUDA; bfloat16 on a CPU with native BF16 when the backend is OpenVINO
-    (``auto`` or ``openvino``) and the model has U-Nets to run; float32 otherwise.
+    (``auto`` or ``openvino``) and the model is a DIS-flow model with U-Nets to run (measured
+    there: no PSNR lost on any scoreboard row); float32 otherwise — the paper's flow U-Net
+    outputs flows of up to hundreds of pixels, which bfloat16's 8-bit mantissa would round.
     """
     if device.type == "cuda":
         return torch.float16
-    if device.type == "cpu" and name in ("auto", "openvino") and model.config.refine and native_bf16():
+    config = model.config
+    if device.type == "cpu" and name in ("auto", "openvino") and config.refine and config.flow == "dis" and native_bf16():
         return torch.bfloat16
     return torch.float32
 
