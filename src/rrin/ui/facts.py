@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import InputError
+from ..inference.job import expected_frames
 from .messages import PlainError
 
 __all__ = ["VideoFacts", "probe", "FramePlan", "plan_frames", "format_duration", "MAX_FACTOR", "MAX_FPS"]
@@ -79,8 +80,8 @@ class FramePlan:
 
 
 def plan_frames(facts: VideoFacts, factor: int | None, fps: Fraction | None) -> FramePlan:
-    """The job's frame counts, as :func:`rrin.inference.convert.convert` computes its total:
-    (n−1)·N+1 for ``factor``, ⌊(n−1)/rate·fps⌋+1 for ``fps``. Checks the page's limits."""
+    """The job's frame counts, as the conversion computes its total
+    (:func:`rrin.inference.job.expected_frames`). Checks the page's limits, in its words."""
     if fps is None and (factor is None or not 2 <= factor <= MAX_FACTOR):
         raise PlainError(f"×N must be a whole number from 2 to {MAX_FACTOR}.")
     if fps is not None and fps > MAX_FPS:
@@ -92,10 +93,7 @@ def plan_frames(facts: VideoFacts, factor: int | None, fps: Fraction | None) -> 
     if not count:
         count = max(1, round((facts.duration or 0) * float(facts.frame_rate)))
         approximate = True
-    if fps is None:
-        out = (count - 1) * factor + 1
-    else:
-        out = int((count - 1) / facts.frame_rate * fps) + 1
+    out = expected_frames(count, facts.frame_rate, factor, fps)
     return FramePlan(count, out, max(out - count, 0), approximate)
 
 
