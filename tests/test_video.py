@@ -356,3 +356,33 @@ def test_overwrite_replaces_a_folders_frames_only(tmp_path, synthesis_weights):
     source, _ = decoded(clip)
     assert np.array_equal(cv2.imread(str(out / "000008.png"))[:, :, ::-1], source[4])
     assert not list(tmp_path.glob(".frames*"))
+
+
+def test_a_cover_picture_track_before_the_video_is_not_the_video(tmp_path, synthesis_weights):
+    """An MKV whose first video track is a one-frame MJPEG cover: the reader takes the real
+    video (FFmpeg's best stream), and the conversion makes (10 − 1)·2 + 1 frames of it."""
+    path = tmp_path / "cover.mkv"
+    with av.open(str(path), "w") as out:
+        cover = out.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        video = out.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 56, 40, "yuv420p"
+        picture = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 200, np.uint8), format="rgb24")
+        for packet in [*cover.encode(picture.reformat(format="yuvj420p")), *cover.encode()]:
+            out.mux(packet)
+        for shift in range(10):
+            frame = av.VideoFrame.from_ndarray(moving_square(shift=shift), format="rgb24")
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+    with av.open(str(path)) as probe:
+        assert probe.streams.video[0].codec_context.name == "mjpeg"  # the trap is set
+    with VideoReader(path) as reader:
+        assert (reader.width, reader.height) == (56, 40)
+        assert len(list(reader)) == 10
+    output = tmp_path / "out.mp4"
+    assert main(["interpolate", str(path), str(output), "--factor", "2", "--model", str(synthesis_weights), "-q"]) == 0
+    with av.open(str(output)) as result:
+        assert result.streams.video[0].frames == 19

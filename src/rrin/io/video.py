@@ -95,7 +95,9 @@ class VideoReader:
         if not self._container.streams.video:
             self._container.close()
             raise InputError(f"{self.path} has no video stream")
-        self.stream = self._container.streams.video[0]
+        # FFmpeg's choice of the main video stream: not a cover picture or thumbnail track
+        # (which may come first: an MKV's one-frame MJPEG cover), else the largest.
+        self.stream = self._container.streams.best("video") or self._container.streams.video[0]
         self.stream.thread_type = "AUTO"
         context = self.stream.codec_context
         self.width = context.width
@@ -131,7 +133,7 @@ class VideoReader:
         frames or when the first frame does not decode."""
         try:
             with av.open(str(self.path)) as container:
-                frame = next(container.decode(container.streams.video[0]), None)
+                frame = next(container.decode(container.streams[self.stream.index]), None)
                 data = frame.side_data.get("DISPLAYMATRIX") if frame is not None else None
                 matrix = tuple(int(v) for v in np.frombuffer(bytes(data), dtype=np.int32)) if data is not None else None
         except (av.error.FFmpegError, OSError, ValueError, KeyError):

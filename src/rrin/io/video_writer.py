@@ -58,7 +58,8 @@ def shape_video(stream, settings: EncodeSettings, warnings: list[str]) -> None:
 class _Muxer:
     """An output container with a video stream made by ``add_video(container)`` and the
     audio and subtitle streams of ``source`` copied, all in the source's order (the video
-    at the position of the source's first video stream; first when there is no source)."""
+    at the position of the source's main video stream, the one :class:`VideoReader` reads;
+    first when there is no source)."""
 
     def __init__(self, path: Path, source: Path | None, add_video: Callable) -> None:
         self.path = Path(path)
@@ -70,8 +71,8 @@ class _Muxer:
         try:
             if source is not None and Path(source).is_file():
                 self._source = av.open(str(source))
-                video = self._source.streams.video
-                main = video[0].index if video else None
+                best = self._source.streams.best("video")
+                main = best.index if best is not None else None
                 for stream in self._source.streams:
                     if stream.index == main:
                         self.video = add_video(self.container)
