@@ -16,7 +16,9 @@ Four U-Nets:
 
 With ``config.flow == "dis"`` step 1 is OpenCV's DIS optical flow (:mod:`.dis`, no
 parameters); with ``config.refine`` false steps 3, 5 and 6 are skipped (no residues, equal
-weight maps): the paper's fixed synthesis alone.
+weight maps): the paper's fixed synthesis alone. With ``config.refine_max_side`` set, the
+U-Nets of steps 3, 5 and 6 see large pairs halved and their outputs are upsampled, while the
+warps and the blend stay at full size (:meth:`RRIN.synthesize`).
 
 The model only predicts: it returns an :class:`RRINOutput` and computes no loss.
 """
