@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
@@ -46,10 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _stop(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def _read_password(path: Path | None) -> str | None:
     """The first line of ``path`` (None for no file); :class:`InputError` if unreadable or empty."""
     from ..errors import InputError
@@ -73,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
                           max_upload_mb=args.max_upload_mb, device=args.device, precision=args.precision,
                           backend=args.backend, password=_read_password(args.password_file))
     running = start(settings)
-    previous = signal.signal(signal.SIGTERM, _stop)
-    try:
+    try:  # SIGTERM and SIGHUP arrive as KeyboardInterrupt (rrin.cli's stop signals)
         print(f"rrin ui: open {running.url} in a browser (Ctrl-C stops it)", flush=True)
         if not is_loopback(args.host):
             print(f"rrin: warning: listening on {args.host}: other machines that can reach it can use the page "
@@ -85,6 +79,5 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("rrin ui: stopped", file=sys.stderr)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         running.close()
     return 0
