@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from ...model.checkpoint import weights_digest
 from ...model.rrin import RRIN
 
 __all__ = ["cache_dir", "model_fingerprint"]
@@ -24,16 +25,14 @@ def cache_dir(kind: str, root: str | os.PathLike | None = None) -> Path:
 
 
 def model_fingerprint(model: RRIN) -> str:
-    """A short hash of the configuration, the weights, the torch version, rrin's version and
-    the exported graphs' version (:data:`rrin.export.GRAPH_VERSION`): a cached graph is
-    reused only by the code that would export the same one."""
+    """A short hash of the configuration and weights (:func:`~rrin.model.checkpoint.weights_digest`),
+    the torch version, rrin's version and the exported graphs' version
+    (:data:`rrin.export.GRAPH_VERSION`): a cached graph is reused only by the code that would
+    export the same one."""
     from ... import __version__
     from ...export import GRAPH_VERSION
 
-    digest = hashlib.sha256(model.config.to_json().encode())
+    digest = hashlib.sha256(weights_digest(model).encode())
     digest.update(torch.__version__.encode())
     digest.update(f"rrin {__version__} graph {GRAPH_VERSION}".encode())
-    for name, value in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
