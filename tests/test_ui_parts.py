@@ -12,7 +12,7 @@ from rrin.ui.guard import NOT_AN_UPLOAD, check_request_files
 from rrin.ui.messages import UNEXPECTED, PlainError, plain_message, plain_text
 from rrin.ui.models import ModelChoices
 from rrin.ui.sessions import Sessions
-from rrin.ui.speed import Speed, SpeedBook, Stopwatch
+from rrin.ui.speed import Speed, SpeedBook, Stopwatch, rough_speed
 from rrin.ui.workspace import Workspace
 
 
@@ -130,6 +130,16 @@ def test_the_speed_book_scales_the_nearest_size():
     scaled, exact = book.lookup("m", 200, 100)
     assert not exact and scaled.per_new_frame == pytest.approx(2.0) and scaled.setup == 2.0
     assert book.lookup("other", 100, 100) == (None, False)
+
+
+def test_the_first_guess_grows_with_the_networks_work():
+    """Before any measurement: a DIS model's guess counts its refinement U-Nets and no flow
+    U-Net (it once subtracted the flow U-Net it never had and came out negative)."""
+    from rrin.model.config import PRESETS
+
+    guess = {name: rough_speed(PRESETS[name], 1280, 720).per_new_frame for name in ("dis-synthesis", "dis-lite", "lite")}
+    assert 0 < guess["dis-synthesis"] < guess["dis-lite"] < guess["lite"]
+    assert not rough_speed(PRESETS["dis-lite"], 1280, 720).measured
 
 
 def test_cancel_and_closing_a_tab():

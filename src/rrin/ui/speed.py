@@ -56,18 +56,9 @@ class Speed:
 
 def rough_speed(config: RRINConfig | None, width: int, height: int) -> Speed:
     """A guess from the network's size, for when nothing was measured yet."""
-    from ..model.flops import rrin_macs, unet_macs
+    from ..model.flops import rrin_macs
 
-    config = config or RRINConfig()
-    multiple = config.size_multiple
-    h, w = -(-height // multiple) * multiple, -(-width // multiple) * multiple
-    macs = 0
-    if config.refine:
-        macs = rrin_macs(config, height, width, 1)
-        if config.flow == "dis":
-            macs -= unet_macs(6, 4, config.flow_depth, config.base_width, h, w)
-    elif config.flow == "unet":
-        macs = unet_macs(6, 4, config.flow_depth, config.base_width, h, w)
+    macs = rrin_macs(config or RRINConfig(), height, width, 1)  # counts no flow U-Net for DIS flows
     return Speed(width, height, ROUGH_SETUP, 2 * macs / ROUGH_FLOPS + ROUGH_OVERHEAD * width * height, measured=False)
 
 
