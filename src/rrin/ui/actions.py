@@ -54,7 +54,7 @@ async def in_thread(function, *args, cancel: threading.Event | None = None):
 
 def video_request(mode: str, factor, fps, model: str | None, codec: str | None = None, crf=None) -> VideoRequest:
     """The page's choices as a :class:`VideoRequest` (:class:`PlainError` for bad ones)."""
-    from ..inference.convert import CRF_RANGES
+    from ..inference.job import CRF_RANGES
     from ..inference.schedule import parse_rate
 
     codec = codec or "libx264"

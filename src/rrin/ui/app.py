@@ -155,7 +155,9 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
     # ---------------------------------------------------------------- handlers: the jobs
 
     def begin(request: gr.Request):
+        """A job was asked for; clears the status line under its button."""
         actions.sessions.ask(_session(request))
+        return ""
 
     def begin_convert(request: gr.Request):
         begin(request)
@@ -178,10 +180,6 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
             raise api_error(exc) from None
         return str(path), str(path), done
 
-    def begin_preview(request: gr.Request):
-        begin(request)
-        return ""
-
     async def page_preview(video, position, make, fps, model, request: gr.Request, progress=gr.Progress()):
         try:
             before, middle, after, caption = await actions.preview(video, position, *_split(make), fps, model,
@@ -197,10 +195,6 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
         except Exception as exc:  # noqa: BLE001
             raise api_error(exc) from None
         return str(before), str(middle), str(after), caption
-
-    def begin_pair(request: gr.Request):
-        begin(request)
-        return ""
 
     async def page_pair(image0, image1, t, count, model, request: gr.Request, progress=gr.Progress()):
         try:
@@ -309,11 +303,11 @@ def build_app(runner: JobRunner, max_upload_mb: int | None = None, sessions: Ses
         cpu = dict(concurrency_id="cpu", concurrency_limit=1)
         job = start.click(begin_convert, None, [result, download, done, status], queue=False, **private).then(
             page_convert, settings, [result, download, done, status], show_progress_on=[status], **cpu, **private)
-        look = preview_button.click(begin_preview, None, caption, queue=False, **private).then(
+        look = preview_button.click(begin, None, caption, queue=False, **private).then(
             page_preview, [video, position, make, fps, model], [before, middle, after, caption],
             show_progress_on=[caption], **cpu, **private)
         stop.click(page_cancel, None, status, cancels=[job, look], queue=False, show_progress="hidden", **private)
-        go.click(begin_pair, None, pair_status, queue=False, **private).then(
+        go.click(begin, None, pair_status, queue=False, **private).then(
             page_pair, [image0, image1, t, count, pair_model], [frames, pictures, pair_status],
             show_progress_on=[pair_status], **cpu, **private)
         app.unload(closed)
