@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .errors import InputError
 from .io.atomic import atomic_path
-from .model.rrin import RRIN, Flows
+from .model.config import max_refine_levels
+from .model.rrin import RRIN, Flows, pad_always
 
 __all__ = [
     "GRAPHS",
@@ -79,12 +79,9 @@ class _ModelGraph(nn.Module):
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
         height, width = img0.shape[-2], img0.shape[-1]
         multiple = self.model.config.size_multiple
-        # Always pad (possibly by zero) so that the traced graph has no size-dependent branch.
-        pad_h = (multiple - height % multiple) % multiple
-        pad_w = (multiple - width % multiple) % multiple
 
         def pad(x: torch.Tensor) -> torch.Tensor:
-            return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+            return pad_always(x, multiple)
 
         img0, img1 = pad(img0), pad(img1)
         if len(rest) == 3:  # DIS flows given
@@ -185,7 +182,7 @@ def export_onnx(
     require("onnx", "onnx")
     path = Path(path)
     multiple = model.config.size_multiple
-    most = multiple.bit_length() - 1 if model.config.refine else 0
+    most = max_refine_levels(model.config)
     if not 0 <= levels <= most:
         raise InputError(f"refine levels must be between 0 and {most} for this model, got {levels}")
     check_writable(path, overwrite)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 
-__all__ = ["RRINConfig", "refine_levels", "PRESETS", "FLOW_SOURCES", "PADDINGS", "DIS_PRESETS"]
+__all__ = ["RRINConfig", "max_refine_levels", "refine_levels", "PRESETS", "FLOW_SOURCES", "PADDINGS", "DIS_PRESETS"]
 
 #: Where the bidirectional flows come from: the paper's flow U-Net, or OpenCV's DIS.
 FLOW_SOURCES = ("unet", "dis")
@@ -120,6 +120,12 @@ class RRINConfig:
         return cls.from_dict(values)
 
 
+def max_refine_levels(config: RRINConfig) -> int:
+    """The most halvings the refinement U-Nets' inputs can take: ``log2(size_multiple)``, so
+    that a padded input halved that often stays whole; 0 without refinement."""
+    return config.size_multiple.bit_length() - 1 if config.refine else 0
+
+
 def refine_levels(config: RRINConfig, height: int, width: int) -> int:
     """How many times the refinement U-Nets' inputs are halved for a (padded) pair of
     (height, width): the fewest halvings that bring the longer side to
@@ -127,9 +133,9 @@ def refine_levels(config: RRINConfig, height: int, width: int) -> int:
     size of a padded input stays whole); 0 without refinement or when ``refine_max_side``
     is 0."""
     limit = config.refine_max_side
-    if not config.refine or not limit:
+    if not limit:
         return 0
-    most = config.size_multiple.bit_length() - 1
+    most = max_refine_levels(config)
     levels = 0
     while levels < most and max(height, width) > limit << levels:
         levels += 1

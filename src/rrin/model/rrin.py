@@ -37,7 +37,7 @@ from .dis import dis_flows_tensor
 from .unet import UNet
 from .warp import backward_warp
 
-__all__ = ["RRIN", "RRINOutput", "Flows", "TimeLike"]
+__all__ = ["RRIN", "RRINOutput", "Flows", "TimeLike", "pad_always"]
 
 #: A time step: a float for the whole batch, or a tensor of shape (B,) with one per sample.
 TimeLike = Union[float, torch.Tensor]
@@ -101,8 +101,9 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
 
 
-def _pad_always(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Replicate-pad to a multiple, by zero too, so that a traced graph has no size branch."""
+def pad_always(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Replicate-pad height and width (bottom, right) to a multiple, by zero too, so that a
+    traced graph has no size-dependent branch (the exported graphs' padding)."""
     height, width = x.shape[-2], x.shape[-1]
     return F.pad(x, (0, (multiple - width % multiple) % multiple, 0, (multiple - height % multiple) % multiple),
                  mode="replicate")
@@ -254,7 +255,7 @@ class RRIN(nn.Module):
         if scale == 1:
             return unet(x)
         height, width = x.shape[-2:]
-        x = _pad_always(x, self.config.size_multiple)
+        x = pad_always(x, self.config.size_multiple)
         y = unet(x)[..., :height, :width]
         return F.interpolate(y, scale_factor=scale, mode="bilinear", align_corners=False)
 
