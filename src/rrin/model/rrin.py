@@ -109,8 +109,11 @@ def pad_always(x: torch.Tensor, multiple: int) -> torch.Tensor:
                  mode="replicate")
 
 
-def _downscale(x: torch.Tensor, scale: int) -> torch.Tensor:
-    return x if scale == 1 else F.avg_pool2d(x, scale)
+def _downscale(x: torch.Tensor, scale: int, flow: bool = False) -> torch.Tensor:
+    """``x`` average-pooled ``scale``× (a flow's vectors shrink with it); itself at scale 1."""
+    if scale == 1:
+        return x
+    return F.avg_pool2d(x, scale) / scale if flow else F.avg_pool2d(x, scale)
 
 
 class RRIN(nn.Module):
@@ -212,7 +215,7 @@ class RRIN(nn.Module):
         frames = torch.cat((img0, img1), dim=1)
         small_frames = _downscale(frames, scale)
         if refine:
-            small_flows = _downscale(torch.cat((flow_t0, flow_t1), dim=1), scale) / scale
+            small_flows = _downscale(torch.cat((flow_t0, flow_t1), dim=1), scale, flow=True)
             flow_residue = self._refine(self.flow_residue_unet, torch.cat((small_flows, small_frames), dim=1), scale)
             flow_residue = flow_residue * scale
             flow_t0 = flow_t0 + flow_residue[:, 0:2]
@@ -223,7 +226,7 @@ class RRIN(nn.Module):
         img1_warped = backward_warp(img1, flow_t1, legacy, padding)
 
         if refine:
-            small_flows = _downscale(torch.cat((flow_t0, flow_t1), dim=1), scale) / scale
+            small_flows = _downscale(torch.cat((flow_t0, flow_t1), dim=1), scale, flow=True)
             small_warped = _downscale(torch.cat((img0_warped, img1_warped), dim=1), scale)
             mask_input = torch.cat((small_flows, small_frames, small_warped), dim=1)
             mask = torch.sigmoid(self._refine(self.mask_unet, mask_input, scale))
